@@ -107,21 +107,9 @@ func readItem(tx *kv.Txn, key []byte) (attr.Item, error) {
 func (db *DB) GetItem(ctx context.Context, in GetItemInput) (attr.Item, error) {
 	now := db.now()
 	var out attr.Item
-	err := db.view(func(tx *kv.Txn) error {
-		t, err := db.loadTable(tx, in.Table)
-		if err != nil {
-			return err
-		}
-		k, err := keyOf(t.Key, in.Key, true)
-		if err != nil {
-			return err
-		}
-		item, err := readItem(tx, itemKey(t, k))
-		if err != nil || item == nil || t.expired(item, now) {
-			return err
-		}
-		out = in.Projection.Apply(item)
-		return nil
+	err := db.view(func(tx *kv.Txn) (err error) {
+		out, _, err = db.getIn(tx, in, now)
+		return err
 	})
 	return out, err
 }

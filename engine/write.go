@@ -18,14 +18,14 @@ import (
 // goes through prepareWrite and commitWrite, so indexes, the TTL schedule
 // and the change log are maintained in one place.
 type write struct {
-	t      *tableDef
-	k      primaryKey
-	key    []byte    // storage key of the item
-	stored attr.Item // the item as stored, expired or not; nil if absent
-	old    attr.Item // the item as callers see it: nil if absent or expired
-	new    attr.Item // the item to store; nil deletes it
-	origin    Origin // who made the change
-	principal string // and on whose behalf, for change records
+	t         *tableDef
+	k         primaryKey
+	key       []byte    // storage key of the item
+	stored    attr.Item // the item as stored, expired or not; nil if absent
+	old       attr.Item // the item as callers see it: nil if absent or expired
+	new       attr.Item // the item to store; nil deletes it
+	origin    Origin    // who made the change
+	principal string    // and on whose behalf, for change records
 }
 
 // prepareWrite loads the table and the current item for a write. keySrc is
