@@ -94,8 +94,13 @@ func (db *DB) Scan(ctx context.Context, in ScanInput) (*Page, error) {
 
 // keyRange compiles a key condition to the range of keys it selects.
 func (s *source) keyRange(kc *expr.KeyCondition) (span, error) {
-	if kc.PartitionName != s.key.Partition.Name {
-		return span{}, errorf(CodeValidation, "query key condition not supported: %q is not the partition key (the partition key is %q)", kc.PartitionName, s.key.Partition.Name)
+	sortName := ""
+	if s.key.Sort != nil {
+		sortName = s.key.Sort.Name
+	}
+	kc, err := kc.ForSchema(s.key.Partition.Name, sortName)
+	if err != nil {
+		return span{}, validationError("", err)
 	}
 	pk, err := keyValue(s.key.Partition, attr.Item{kc.PartitionName: kc.PartitionValue}, MaxPartitionKeyBytes)
 	if err != nil {
