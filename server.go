@@ -1,0 +1,320 @@
+// Command shoal is the Shoal server: a database with DynamoDB's data model
+// behind a GraphQL API, stored in an embedded Badger.
+//
+//	go run .                       # 127.0.0.1:8080, data in ./data
+//	go run . -addr :9000 -data /var/lib/shoal -sync=false
+//
+// Every flag has a SHOAL_* environment variable (flags win); see config.go
+// or `go run . -h`.
+//
+// Endpoints: POST and GET /graphql, GraphiQL at /, /healthz, /metrics
+// (Prometheus text format).
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/playground"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/shoaldb/shoal/engine"
+	"github.com/shoaldb/shoal/resolvers"
+)
+
+func main() {
+	os.Exit(runMain(os.Args[1:]))
+}
+
+// runMain runs the server with command-line args until SIGTERM or SIGINT
+// and returns the exit status.
+func runMain(args []string) int {
+	cfg, err := loadConfig(args, os.Getenv)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "shoal:", err)
+		return 2
+	}
+	log := newLogger(cfg, os.Stderr)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	if err := run(ctx, cfg, log, nil); err != nil {
+		log.Error("shoal stopped", "err", err)
+		return 1
+	}
+	return 0
+}
+
+// server is a running Shoal: the engine and the HTTP handler in front of it.
+type server struct {
+	cfg      config
+	log      *slog.Logger
+	db       *engine.DB
+	gql      *handler.Server
+	registry *prometheus.Registry
+	handler  http.Handler
+	draining atomic.Bool
+}
+
+// newServer opens the engine and builds the HTTP handler. The caller serves
+// s.Handler() and calls s.Close when done. The GraphQL handler s.gql takes
+// more transports (the WebSocket transport) and extensions (auth).
+func newServer(cfg config, log *slog.Logger) (*server, error) {
+	db, err := engine.Open(engine.Options{
+		Dir:      cfg.DataDir,
+		InMemory: cfg.InMemory,
+		NoSync:   !cfg.Sync,
+		Logger:   log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open engine: %w", err)
+	}
+	s := &server{cfg: cfg, log: log, db: db, registry: prometheus.NewRegistry()}
+	s.registry.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		newBadgerCollector(cfg.DataDir, cfg.InMemory),
+	)
+	metrics, err := resolvers.NewMetrics(s.registry)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	s.gql = resolvers.NewHandler(db, resolvers.HandlerOptions{
+		ComplexityLimit: cfg.ComplexityLimit,
+		DepthLimit:      cfg.DepthLimit,
+		QueryCacheSize:  cfg.QueryCacheSize,
+		APQCacheSize:    cfg.APQCacheSize,
+		Introspection:   cfg.Introspection,
+		Logger:          log,
+		Metrics:         metrics,
+	})
+	s.handler = s.routes()
+	return s, nil
+}
+
+// Handler returns the server's HTTP handler.
+func (s *server) Handler() http.Handler { return s.handler }
+
+// Close closes the engine; call it after the HTTP server has stopped.
+func (s *server) Close() error { return s.db.Close() }
+
+func (s *server) routes() http.Handler {
+	inst := newHTTPMetrics(s.registry)
+	mux := http.NewServeMux()
+	gql := s.limitBody(s.withTimeout(s.gql))
+	mux.Handle("/graphql", inst.wrap("graphql", gql))
+	if s.cfg.Playground {
+		mux.Handle("GET /{$}", playground.Handler("Shoal", "/graphql"))
+	}
+	mux.Handle("GET /healthz", inst.wrap("healthz", http.HandlerFunc(s.healthz)))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))
+	return s.accessLog(mux)
+}
+
+// healthz answers 200 while the engine answers and the server is not
+// shutting down, 503 otherwise.
+func (s *server) healthz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if s.draining.Load() {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprintln(w, "shutting down")
+		return
+	}
+	if _, _, err := s.db.ListTables(r.Context(), "", 1); err != nil {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprintln(w, "engine:", err)
+		return
+	}
+	fmt.Fprintln(w, "ok")
+}
+
+// limitBody rejects request bodies over cfg.MaxBodyBytes: with 413 when the
+// length is declared, with a read error (which the transport reports) when
+// it is not.
+func (s *server) limitBody(next http.Handler) http.Handler {
+	limit := s.cfg.MaxBodyBytes
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > limit {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusRequestEntityTooLarge)
+			fmt.Fprintf(w, `{"errors":[{"message":"request body exceeds %d bytes","extensions":{"code":"REQUEST_TOO_LARGE"}}]}`+"\n", limit)
+			return
+		}
+		if r.Body != nil {
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// withTimeout bounds the time a request may spend in the engine.
+func (s *server) withTimeout(next http.Handler) http.Handler {
+	d := s.cfg.RequestTimeout
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), d)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// accessLog logs each request at debug level.
+func (s *server) accessLog(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.log.Enabled(r.Context(), slog.LevelDebug) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		s.log.DebugContext(r.Context(), "request", "method", r.Method, "path", r.URL.Path,
+			"status", rec.status, "duration", time.Since(start), "remote", r.RemoteAddr)
+	})
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	r.status = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
+// Hijack hands the connection over (the WebSocket transport needs it).
+func (r *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	r.status = http.StatusSwitchingProtocols
+	return http.NewResponseController(r.ResponseWriter).Hijack()
+}
+
+// Flush sends buffered data to the client.
+func (r *statusRecorder) Flush() {
+	_ = http.NewResponseController(r.ResponseWriter).Flush()
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer (for
+// hijacking by the WebSocket transport, and flushing).
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// run serves until ctx is canceled, then stops taking connections, lets
+// in-flight requests finish (up to cfg.ShutdownTimeout) and closes the
+// engine. ready, if not nil, is called with the bound address once the
+// server listens.
+func run(ctx context.Context, cfg config, log *slog.Logger, ready func(addr string)) error {
+	s, err := newServer(cfg, log)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		s.Close()
+		return err
+	}
+	hs := &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       cfg.RequestTimeout + 10*time.Second,
+		WriteTimeout:      cfg.RequestTimeout + 10*time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    1 << 20,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	log.Info("shoal listening", "addr", ln.Addr().String(), "data", dataLabel(cfg),
+		"sync", cfg.Sync, "introspection", cfg.Introspection)
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+
+	select {
+	case err := <-errc:
+		s.Close()
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", "timeout", cfg.ShutdownTimeout)
+	s.draining.Store(true)
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	shutdownErr := hs.Shutdown(sctx)
+	if shutdownErr != nil {
+		log.Warn("in-flight requests did not finish in time; closing them", "err", shutdownErr)
+		hs.Close()
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Warn("serve", "err", err)
+	}
+	if err := s.Close(); err != nil {
+		return fmt.Errorf("close engine: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+func dataLabel(cfg config) string {
+	if cfg.InMemory {
+		return "(in memory)"
+	}
+	return cfg.DataDir
+}
+
+// httpMetrics counts HTTP requests by handler and status.
+type httpMetrics struct {
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+	inflight prometheus.Gauge
+}
+
+func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
+	m := &httpMetrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "shoal_http_requests_total",
+			Help: "HTTP requests, by handler and status code.",
+		}, []string{"handler", "code"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "shoal_http_request_duration_seconds",
+			Help:    "Latency of HTTP requests, by handler.",
+			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"handler"}),
+		inflight: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "shoal_http_requests_in_flight",
+			Help: "HTTP requests being served.",
+		}),
+	}
+	reg.MustRegister(m.requests, m.duration, m.inflight)
+	return m
+}
+
+func (m *httpMetrics) wrap(name string, next http.Handler) http.Handler {
+	dur := m.duration.WithLabelValues(name)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		m.inflight.Inc()
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		defer func() {
+			m.inflight.Dec()
+			dur.Observe(time.Since(start).Seconds())
+			m.requests.WithLabelValues(name, strconv.Itoa(rec.status)).Inc()
+		}()
+		next.ServeHTTP(rec, r)
+	})
+}
