@@ -86,7 +86,7 @@ func newServer(cfg config, log *slog.Logger) (*server, error) {
 	s.registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		newBadgerCollector(cfg.DataDir, cfg.InMemory),
+		newBadgerCollector(db),
 	)
 	metrics, err := resolvers.NewMetrics(s.registry)
 	if err != nil {

@@ -341,8 +341,8 @@ func validStreamView(v StreamViewType) bool {
 	return false
 }
 
-// DescribeTable returns a table's definition, with its item count and size
-// measured now.
+// DescribeTable returns a table's definition. It reads only the catalog;
+// TableSize measures the data.
 func (db *DB) DescribeTable(ctx context.Context, name string) (*TableDescription, error) {
 	var d *TableDescription
 	err := db.view(func(tx *kv.Txn) error {
@@ -351,20 +351,37 @@ func (db *DB) DescribeTable(ctx context.Context, name string) (*TableDescription
 			return err
 		}
 		d = t.describe()
-		prefix := spacePrefix(nil, t.ID, tabItems)
-		it := tx.Iterate(kv.IterOptions{Prefix: prefix, KeysOnly: true})
-		defer it.Close()
-		for it.Seek(prefix); it.Valid(); it.Next() {
-			if d.ItemCount%4096 == 0 && ctx.Err() != nil {
-				return ctx.Err()
-			}
-			d.ItemCount++
-			d.SizeBytes += int64(it.ValueSize())
-		}
 		return nil
 	})
 	return d, err
 }
+
+// TableSize counts a table's items and their stored bytes now, by a walk of
+// its keys (values are not read).
+func (db *DB) TableSize(ctx context.Context, name string) (items, bytes int64, err error) {
+	err = db.view(func(tx *kv.Txn) error {
+		t, err := db.loadTable(tx, name)
+		if err != nil {
+			return err
+		}
+		prefix := spacePrefix(nil, t.ID, tabItems)
+		it := tx.Iterate(kv.IterOptions{Prefix: prefix, KeysOnly: true})
+		defer it.Close()
+		for it.Seek(prefix); it.Valid(); it.Next() {
+			if items%4096 == 0 && ctx.Err() != nil {
+				return ctx.Err()
+			}
+			items++
+			bytes += int64(it.ValueSize())
+		}
+		return nil
+	})
+	return items, bytes, err
+}
+
+// StorageSize returns the bytes Badger keeps on disk: the LSM tree and the
+// value log.
+func (db *DB) StorageSize() (lsm, vlog int64) { return db.kv.Size() }
 
 // ListTables returns up to limit table names (100 when limit ≤ 0) in
 // ascending order, starting after the name `after`, and the name to pass as

@@ -19,7 +19,8 @@ const (
 	// CodeValidation: the request is malformed or breaks a documented limit
 	// of the data model; nothing was read or written.
 	CodeValidation Code = "VALIDATION"
-	// CodeNotFound: the named table or index does not exist.
+	// CodeNotFound: the named table does not exist. (An unknown index is
+	// CodeValidation, as in DynamoDB.)
 	CodeNotFound Code = "NOT_FOUND"
 	// CodeConditionalCheckFailed: a write's condition evaluated to false;
 	// nothing was written.

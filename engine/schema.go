@@ -105,8 +105,4 @@ type TableDescription struct {
 	CreatedAt     time.Time
 	// Version counts changes to the definition, from 1 at creation.
 	Version uint64
-	// ItemCount and SizeBytes are measured when the description is made
-	// by DescribeTable; other calls leave them zero.
-	ItemCount int64
-	SizeBytes int64
 }

@@ -31,6 +31,7 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 type ResolverRoot interface {
 	Mutation() MutationResolver
 	Query() QueryResolver
+	Table() TableResolver
 }
 
 type DirectiveRoot struct {
@@ -163,6 +164,10 @@ type QueryResolver interface {
 	Scan(ctx context.Context, table string, index *string, filter *model.ConditionInput, projection []string, segment *int, totalSegments *int, limit *int, after model.Cursor, consistentRead *bool, typed *bool) (*model.ItemPage, error)
 	BatchGetItems(ctx context.Context, requests []model.BatchGetRequestInput, typed *bool) (*model.BatchGetResult, error)
 	TransactGetItems(ctx context.Context, requests []model.TransactGetInput, typed *bool) ([]*model.JSON, error)
+}
+type TableResolver interface {
+	ItemCount(ctx context.Context, obj *model.Table) (int, error)
+	SizeBytes(ctx context.Context, obj *model.Table) (int, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -3421,7 +3426,7 @@ func (ec *executionContext) _Table_itemCount(ctx context.Context, field graphql.
 			return ec.fieldContext_Table_itemCount(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.ItemCount, nil
+			return ec.Resolvers.Table().ItemCount(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
@@ -3432,7 +3437,7 @@ func (ec *executionContext) _Table_itemCount(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Table_itemCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Table", field, false, false, "Int")
+	return graphql.NewScalarFieldContext("Table", field, true, true, "Int")
 }
 
 func (ec *executionContext) _Table_sizeBytes(ctx context.Context, field graphql.CollectedField, obj *model.Table) (ret graphql.Marshaler) {
@@ -3444,7 +3449,7 @@ func (ec *executionContext) _Table_sizeBytes(ctx context.Context, field graphql.
 			return ec.fieldContext_Table_sizeBytes(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.SizeBytes, nil
+			return ec.Resolvers.Table().SizeBytes(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
@@ -3455,7 +3460,7 @@ func (ec *executionContext) _Table_sizeBytes(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Table_sizeBytes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Table", field, false, false, "Int")
+	return graphql.NewScalarFieldContext("Table", field, true, true, "Int")
 }
 
 func (ec *executionContext) _Table_ttlAttribute(ctx context.Context, field graphql.CollectedField, obj *model.Table) (ret graphql.Marshaler) {
@@ -7184,52 +7189,54 @@ func (ec *executionContext) _Table(ctx context.Context, sel ast.SelectionSet, ob
 		case "name":
 			out.Values[i] = ec._Table_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "keySchema":
 			out.Values[i] = ec._Table_keySchema(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "globalIndexes":
 			out.Values[i] = ec._Table_globalIndexes(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "localIndexes":
 			out.Values[i] = ec._Table_localIndexes(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "itemCount":
-			out.Values[i] = ec._Table_itemCount(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Table_itemCount(ctx, field, obj)
+				})
 		case "sizeBytes":
-			out.Values[i] = ec._Table_sizeBytes(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Table_sizeBytes(ctx, field, obj)
+				})
 		case "ttlAttribute":
 			out.Values[i] = ec._Table_ttlAttribute(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "streamViewType":
 			out.Values[i] = ec._Table_streamViewType(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdAt":
 			out.Values[i] = ec._Table_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "version":
 			out.Values[i] = ec._Table_version(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))

@@ -137,8 +137,6 @@ func tableOut(d *engine.TableDescription) *model.Table {
 		KeySchema:      keySchemaOut(d.KeySchema),
 		GlobalIndexes:  indexesOut(d.GlobalIndexes),
 		LocalIndexes:   indexesOut(d.LocalIndexes),
-		ItemCount:      int(d.ItemCount),
-		SizeBytes:      int(d.SizeBytes),
 		StreamViewType: streamViewOut(d.StreamView),
 		CreatedAt:      d.CreatedAt,
 		Version:        int(d.Version),

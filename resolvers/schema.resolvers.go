@@ -349,11 +349,24 @@ func (r *queryResolver) TransactGetItems(ctx context.Context, requests []model.T
 	return out, nil
 }
 
+func (r *tableResolver) ItemCount(ctx context.Context, obj *model.Table) (int, error) {
+	items, _, err := r.DB.TableSize(ctx, obj.Name)
+	return int(items), err
+}
+
+func (r *tableResolver) SizeBytes(ctx context.Context, obj *model.Table) (int, error) {
+	_, size, err := r.DB.TableSize(ctx, obj.Name)
+	return int(size), err
+}
+
 func (r *Resolver) Mutation() graph.MutationResolver { return &mutationResolver{r} }
 
 func (r *Resolver) Query() graph.QueryResolver { return &queryResolver{r} }
 
+func (r *Resolver) Table() graph.TableResolver { return &tableResolver{r} }
+
 type (
 	mutationResolver struct{ *Resolver }
 	queryResolver    struct{ *Resolver }
+	tableResolver    struct{ *Resolver }
 )
