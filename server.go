@@ -28,11 +28,13 @@ import (
 
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/playground"
+	"github.com/gorilla/websocket"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/shoaldb/shoal/engine"
+	"github.com/shoaldb/shoal/graph/ws"
 	"github.com/shoaldb/shoal/resolvers"
 )
 
@@ -67,6 +69,11 @@ type server struct {
 	registry *prometheus.Registry
 	handler  http.Handler
 	draining atomic.Bool
+
+	// life ends when the server closes: WebSocket connections, which
+	// http.Server.Shutdown does not track, close with it.
+	life    context.Context
+	endLife context.CancelFunc
 }
 
 // newServer opens the engine and builds the HTTP handler. The caller serves
@@ -102,6 +109,8 @@ func newServer(cfg config, log *slog.Logger) (*server, error) {
 		Logger:          log,
 		Metrics:         metrics,
 	})
+	s.life, s.endLife = context.WithCancel(context.Background())
+	s.gql.AddTransport(ws.Transport{Options: ws.Options{Context: s.life}})
 	s.handler = s.routes()
 	return s, nil
 }
@@ -109,8 +118,12 @@ func newServer(cfg config, log *slog.Logger) (*server, error) {
 // Handler returns the server's HTTP handler.
 func (s *server) Handler() http.Handler { return s.handler }
 
-// Close closes the engine; call it after the HTTP server has stopped.
-func (s *server) Close() error { return s.db.Close() }
+// Close ends the WebSocket connections and closes the engine; call it after
+// the HTTP server has stopped.
+func (s *server) Close() error {
+	s.endLife()
+	return s.db.Close()
+}
 
 func (s *server) routes() http.Handler {
 	inst := newHTTPMetrics(s.registry)
@@ -162,10 +175,16 @@ func (s *server) limitBody(next http.Handler) http.Handler {
 	})
 }
 
-// withTimeout bounds the time a request may spend in the engine.
+// withTimeout bounds the time a request may spend in the engine. A
+// WebSocket connection lives as long as its subscriptions, so it is exempt;
+// its operations end with the connection or the server.
 func (s *server) withTimeout(next http.Handler) http.Handler {
 	d := s.cfg.RequestTimeout
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if websocket.IsWebSocketUpgrade(r) {
+			next.ServeHTTP(w, r)
+			return
+		}
 		ctx, cancel := context.WithTimeout(r.Context(), d)
 		defer cancel()
 		next.ServeHTTP(w, r.WithContext(ctx))
@@ -253,6 +272,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger, ready func(addr stri
 	}
 	log.Info("shutting down", "timeout", cfg.ShutdownTimeout)
 	s.draining.Store(true)
+	s.endLife() // subscriptions end with close code 1001 (going away)
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	shutdownErr := hs.Shutdown(sctx)

@@ -129,6 +129,9 @@ type Page struct {
 	// Count is the number of matching items; ScannedCount, the number read.
 	Count        int
 	ScannedCount int
+	// ReadBytes is the stored size of the items read for the page (the
+	// basis of DynamoDB's read capacity accounting).
+	ReadBytes int
 	// LastEvaluatedKey is the key of the last item read when more may
 	// follow (table key plus index key), nil at the end.
 	LastEvaluatedKey attr.Item

@@ -3,7 +3,9 @@ package engine
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/shoaldb/shoal/engine/internal/kv"
@@ -22,6 +24,14 @@ type DB struct {
 	// has been written since Open; logsMu serialises their creation.
 	logs   sync.Map // uint64 → *changeLog
 	logsMu sync.Mutex
+
+	// sweepReads counts the items the TTL sweeper has read (tests check
+	// that it reads only the items its schedule says are due).
+	sweepReads atomic.Int64
+
+	// writeGate is held shared by every write attempt and exclusively by
+	// an attempt that has already conflicted exclusiveAfter times.
+	writeGate sync.RWMutex
 
 	bg     sync.WaitGroup // background jobs
 	stop   context.CancelFunc
@@ -78,6 +88,10 @@ type wtx struct {
 	seqs []allocatedSeq
 }
 
+// exclusiveAfter is the number of conflicts after which a write's next
+// attempts exclude every other write.
+const exclusiveAfter = 8
+
 // update runs fn in a read-write transaction, retrying it on conflicts up to
 // MaxRetries times. fn must be a function of what it reads in the
 // transaction and of its captured inputs, since it may run several times.
@@ -87,10 +101,23 @@ func (db *DB) update(ctx context.Context, fn func(*wtx) error) error {
 			return err
 		}
 		tx := &wtx{}
+		// A write that keeps losing to concurrent writers of the same
+		// keys runs alone on its later attempts, so that it cannot starve.
+		exclusive := attempt >= exclusiveAfter
+		if exclusive {
+			db.writeGate.Lock()
+		} else {
+			db.writeGate.RLock()
+		}
 		err := db.kv.Update(func(t *kv.Txn) error {
 			tx.Txn = t
 			return fn(tx)
 		})
+		if exclusive {
+			db.writeGate.Unlock()
+		} else {
+			db.writeGate.RUnlock()
+		}
 		for _, s := range tx.seqs {
 			s.log.done(s.seq, err == nil)
 		}
@@ -101,9 +128,13 @@ func (db *DB) update(ctx context.Context, fn func(*wtx) error) error {
 			return errorf(CodeTransactionConflict, "the write conflicted with concurrent writes %d times; retry it", attempt+1)
 		}
 		// Back off a little so the winner can finish; the first retries
-		// are immediate because most conflicts clear at once.
+		// are immediate because most conflicts clear at once. The delay
+		// grows exponentially (capped at 5 ms) and is randomised, so that
+		// writers of one hot item do not retry in lockstep and one of them
+		// cannot lose every round.
 		if attempt > 2 {
-			time.Sleep(time.Duration(attempt) * 50 * time.Microsecond)
+			limit := min(50*time.Microsecond<<min(attempt-3, 10), 5*time.Millisecond)
+			time.Sleep(limit/2 + rand.N(limit/2))
 		}
 	}
 }

@@ -320,10 +320,10 @@ func (s *source) baseKey(suffix []byte) ([]byte, error) {
 
 // needsBaseItem reports whether reading the index must also read the table's
 // item: to check expiry when the index does not store the TTL attribute, or
-// for a local index asked for attributes it does not store.
-func (s *source) needsBaseItem(p *Paging) (bool, error) {
+// (fetch) for a local index asked for attributes it does not store.
+func (s *source) needsBaseItem(p *Paging) (need, fetch bool, err error) {
 	if s.ix == nil || s.ix.Projection.Type == ProjectAll {
-		return false, nil
+		return false, false, nil
 	}
 	stored := map[string]bool{s.t.Key.Partition.Name: true, s.ix.Key.Partition.Name: true}
 	for _, ks := range []*KeyAttribute{s.t.Key.Sort, s.ix.Key.Sort} {
@@ -334,16 +334,16 @@ func (s *source) needsBaseItem(p *Paging) (bool, error) {
 	for _, n := range s.ix.Projection.NonKeyAttributes {
 		stored[n] = true
 	}
-	need := s.t.TTLAttribute != "" && !stored[s.t.TTLAttribute]
+	need = s.t.TTLAttribute != "" && !stored[s.t.TTLAttribute]
 	for _, path := range p.Projection {
 		if !stored[path[0].Name] {
 			if !s.ix.Local {
-				return false, errorf(CodeValidation, "one or more parameter values were invalid: global secondary index %q does not project the attribute %q", s.ix.Name, path[0].Name)
+				return false, false, errorf(CodeValidation, "one or more parameter values were invalid: global secondary index %q does not project the attribute %q", s.ix.Name, path[0].Name)
 			}
-			need = true
+			need, fetch = true, true
 		}
 	}
-	return need, nil
+	return need, fetch, nil
 }
 
 // readPage reads one page of r in the source.
@@ -351,7 +351,7 @@ func (db *DB) readPage(ctx context.Context, tx *kv.Txn, src *source, r span, seg
 	if p.Limit < 0 {
 		return nil, errorf(CodeValidation, "Limit must be at least 1")
 	}
-	needBase, err := src.needsBaseItem(p)
+	needBase, fetch, err := src.needsBaseItem(p)
 	if err != nil {
 		return nil, err
 	}
@@ -409,6 +409,11 @@ func (db *DB) readPage(ctx context.Context, tx *kv.Txn, src *source, r span, seg
 		if item == nil || src.t.expired(item, now) {
 			continue // expired, or an index entry whose item is gone
 		}
+		if needBase && !fetch {
+			// The table's item was read only to check its expiry: the
+			// caller sees what the index projects.
+			item = projectForIndex(src.t, src.ix, item)
+		}
 		match := p.Filter == nil || expr.Eval(p.Filter, item)
 		if full {
 			// Peeking past a full page: stop at the first key that will
@@ -438,6 +443,7 @@ func (db *DB) readPage(ctx context.Context, tx *kv.Txn, src *source, r span, seg
 		}
 		full = p.Limit > 0 && counted >= p.Limit || bytesRead >= MaxPageBytes
 	}
+	page.ReadBytes = bytesRead
 	if full && it.Valid() && inRange(it.Key()) {
 		suffix := last[len(src.prefix):]
 		page.Cursor = src.cursor(seg, suffix)

@@ -50,6 +50,9 @@ type Change struct {
 	// Origin and Principal say who made the change.
 	Origin    Origin
 	Principal string
+	// Cursor is the record's opaque position, set by Watch: pass it as
+	// WatchInput.Cursor to resume after this record.
+	Cursor []byte
 }
 
 type principalKey struct{}
@@ -306,6 +309,12 @@ type ChangesPage struct {
 // in.After, in order, up to the watermark. When records after in.After were
 // already removed by retention it fails with CodeTrimmedData.
 func (db *DB) ReadChanges(ctx context.Context, in ReadChangesInput) (*ChangesPage, error) {
+	return db.readChanges(ctx, in, 0)
+}
+
+// readChanges is ReadChanges; a non-zero wantID also requires the table to
+// be that incarnation of the name (not one deleted and created again).
+func (db *DB) readChanges(ctx context.Context, in ReadChangesInput, wantID uint64) (*ChangesPage, error) {
 	if in.Limit <= 0 || in.Limit > 1000 {
 		in.Limit = 1000
 	}
@@ -316,6 +325,9 @@ func (db *DB) ReadChanges(ctx context.Context, in ReadChangesInput) (*ChangesPag
 	var t *tableDef
 	if err := db.view(func(tx *kv.Txn) (err error) { t, err = db.loadTable(tx, in.Table); return }); err != nil {
 		return nil, err
+	}
+	if wantID != 0 && t.ID != wantID {
+		return nil, errorf(CodeNotFound, "table %q was deleted", in.Table)
 	}
 	log, err := db.changeLog(t.ID)
 	if err != nil {
@@ -331,7 +343,7 @@ func (db *DB) ReadChanges(ctx context.Context, in ReadChangesInput) (*ChangesPag
 		if err != nil {
 			return err
 		}
-		if in.After < trimmed {
+		if in.After != 0 && in.After < trimmed { // 0: from the oldest record kept
 			return errorf(CodeTrimmedData, "the change records after %d were removed by retention (the oldest kept follows %d)", in.After, trimmed)
 		}
 		prefix := spacePrefix(nil, t.ID, tabStream)

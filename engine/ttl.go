@@ -65,6 +65,7 @@ func (db *DB) sweepTable(ctx context.Context, table string) (int, error) {
 				return err
 			}
 			w := &write{t: t, k: k, key: itemKey(t, k), origin: OriginTTL}
+			db.sweepReads.Add(1)
 			if w.stored, err = readItem(tx.Txn, w.key); err != nil {
 				return err
 			}

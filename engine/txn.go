@@ -306,7 +306,11 @@ func (db *DB) TransactGetItems(ctx context.Context, gets []GetItemInput) ([]attr
 		for i, g := range gets {
 			item, k, err := db.getIn(tx, g, now)
 			if err != nil {
-				return errorf(CodeValidation, "get %d: %s", i, errMessage(err))
+				code := CodeOf(err)
+				if code != CodeNotFound {
+					code = CodeValidation
+				}
+				return errorf(code, "get %d: %s", i, errMessage(err))
 			}
 			ref := itemRef{g.Table, string(k.enc)}
 			if seen[ref] {

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"encoding/binary"
 	"slices"
 
 	"github.com/shoaldb/shoal/engine/expr"
@@ -16,6 +17,9 @@ type WatchInput struct {
 	// ignored and the watcher receives only changes made from now on.
 	After      uint64
 	FromLatest bool
+	// Cursor, when set, replaces After: the Cursor of the last record seen,
+	// which also proves the record came from this table.
+	Cursor []byte
 	// Keys keeps the records whose keys match (partition key equality and
 	// an optional sort-key condition); nil keeps all.
 	Keys *expr.KeyCondition
@@ -26,46 +30,69 @@ type WatchInput struct {
 	Filter expr.Condition
 }
 
-// Watch calls fn with every change record of a table that matches in, in
-// sequence order, from the durable log: a slow fn falls behind and catches up
-// and never holds up writers. It returns when ctx ends (with ctx.Err()),
-// when fn returns an error (that error), or when the log cannot be read any
-// more: the table was deleted (CodeNotFound), its stream was turned off
-// (CodeValidation), or retention removed records the watcher had not seen
-// yet (CodeTrimmedData).
-func (db *DB) Watch(ctx context.Context, in WatchInput, fn func(Change) error) error {
+// Watcher follows a table's change stream from a position. Make one with
+// NewWatcher and Run it; it is not safe for concurrent use.
+type Watcher struct {
+	db    *DB
+	table string
+	id    uint64
+	match func(Change) bool
+	after uint64
+}
+
+// NewWatcher checks in and fixes the watcher's starting position. It fails
+// when the table does not exist (CodeNotFound), has no stream, or in is
+// invalid (CodeValidation).
+func (db *DB) NewWatcher(ctx context.Context, in WatchInput) (*Watcher, error) {
 	var t *tableDef
 	if err := db.view(func(tx *kv.Txn) (err error) { t, err = db.loadTable(tx, in.Table); return }); err != nil {
-		return err
+		return nil, err
 	}
 	if t.StreamView == StreamOff {
-		return errorf(CodeValidation, "table %q has no stream; turn it on with a stream view type", in.Table)
+		return nil, errorf(CodeValidation, "table %q has no stream; turn it on with a stream view type", in.Table)
 	}
 	match, err := changeMatcher(t, in)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	after := in.After
-	if in.FromLatest {
+	w := &Watcher{db: db, table: in.Table, id: t.ID, match: match, after: in.After}
+	switch {
+	case in.Cursor != nil:
+		if len(in.Cursor) != 17 || in.Cursor[0] != cursorVersion || binary.BigEndian.Uint64(in.Cursor[1:]) != t.ID {
+			return nil, errorf(CodeValidation, "the change cursor is invalid or belongs to another table")
+		}
+		w.after = binary.BigEndian.Uint64(in.Cursor[9:])
+	case in.FromLatest:
 		log, err := db.changeLog(t.ID)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		after, _ = log.watermark()
+		w.after, _ = log.watermark()
 	}
+	return w, nil
+}
+
+// Run calls fn with every matching change record after the watcher's
+// position, in sequence order, from the durable log: a slow fn falls behind
+// and catches up and never holds up writers. It returns when ctx ends (with
+// ctx.Err()), when fn returns an error (that error), or when the log cannot
+// be read any more: the table was deleted (CodeNotFound), or retention
+// removed records the watcher had not seen yet (CodeTrimmedData).
+func (w *Watcher) Run(ctx context.Context, fn func(Change) error) error {
 	for {
-		page, err := db.ReadChanges(ctx, ReadChangesInput{Table: in.Table, After: after})
+		page, err := w.db.readChanges(ctx, ReadChangesInput{Table: w.table, After: w.after}, w.id)
 		if err != nil {
 			return err
 		}
 		for _, c := range page.Changes {
-			if match(c) {
+			if w.match(c) {
+				c.Cursor = changeCursor(w.id, c.Seq)
 				if err := fn(c); err != nil {
 					return err
 				}
 			}
 		}
-		after = page.Next
+		w.after = page.Next
 		if len(page.Changes) > 0 {
 			continue
 		}
@@ -73,10 +100,17 @@ func (db *DB) Watch(ctx context.Context, in WatchInput, fn func(Change) error) e
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-page.Wait:
-		case <-db.bgCtx.Done():
+		case <-w.db.bgCtx.Done():
 			return errorf(CodeInternal, "the database is closing")
 		}
 	}
+}
+
+// changeCursor is the opaque position of a change record: the table's id
+// and the record's sequence number.
+func changeCursor(tableID, seq uint64) []byte {
+	c := binary.BigEndian.AppendUint64([]byte{cursorVersion}, tableID)
+	return binary.BigEndian.AppendUint64(c, seq)
 }
 
 // changeMatcher compiles a watcher's selection into a predicate.

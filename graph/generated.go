@@ -31,6 +31,7 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 type ResolverRoot interface {
 	Mutation() MutationResolver
 	Query() QueryResolver
+	Subscription() SubscriptionResolver
 	Table() TableResolver
 }
 
@@ -53,6 +54,18 @@ type ComplexityRoot struct {
 		Name       func(childComplexity int) int
 		Projection func(childComplexity int) int
 		Status     func(childComplexity int) int
+	}
+
+	ItemChange struct {
+		Cursor         func(childComplexity int) int
+		Event          func(childComplexity int) int
+		Keys           func(childComplexity int) int
+		NewImage       func(childComplexity int) int
+		OldImage       func(childComplexity int) int
+		Origin         func(childComplexity int) int
+		Principal      func(childComplexity int) int
+		SequenceNumber func(childComplexity int) int
+		Time           func(childComplexity int) int
 	}
 
 	ItemPage struct {
@@ -97,6 +110,10 @@ type ComplexityRoot struct {
 		Table            func(childComplexity int, name string) int
 		Tables           func(childComplexity int, limit *int, after model.Cursor) int
 		TransactGetItems func(childComplexity int, requests []model.TransactGetInput, typed *bool) int
+	}
+
+	Subscription struct {
+		ItemChanges func(childComplexity int, table string, partitionKey *model.JSON, sortKey *model.SortKeyInput, events []model.ChangeEvent, filter *model.ConditionInput, after model.Cursor, fromOldest *bool, typed *bool) int
 	}
 
 	Table struct {
@@ -164,6 +181,9 @@ type QueryResolver interface {
 	Scan(ctx context.Context, table string, index *string, filter *model.ConditionInput, projection []string, segment *int, totalSegments *int, limit *int, after model.Cursor, consistentRead *bool, typed *bool) (*model.ItemPage, error)
 	BatchGetItems(ctx context.Context, requests []model.BatchGetRequestInput, typed *bool) (*model.BatchGetResult, error)
 	TransactGetItems(ctx context.Context, requests []model.TransactGetInput, typed *bool) ([]*model.JSON, error)
+}
+type SubscriptionResolver interface {
+	ItemChanges(ctx context.Context, table string, partitionKey *model.JSON, sortKey *model.SortKeyInput, events []model.ChangeEvent, filter *model.ConditionInput, after model.Cursor, fromOldest *bool, typed *bool) (<-chan *model.ItemChange, error)
 }
 type TableResolver interface {
 	ItemCount(ctx context.Context, obj *model.Table) (int, error)
@@ -238,6 +258,61 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Index.Status(childComplexity), true
+
+	case "ItemChange.cursor":
+		if e.ComplexityRoot.ItemChange.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ItemChange.Cursor(childComplexity), true
+	case "ItemChange.event":
+		if e.ComplexityRoot.ItemChange.Event == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ItemChange.Event(childComplexity), true
+	case "ItemChange.keys":
+		if e.ComplexityRoot.ItemChange.Keys == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ItemChange.Keys(childComplexity), true
+	case "ItemChange.newImage":
+		if e.ComplexityRoot.ItemChange.NewImage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ItemChange.NewImage(childComplexity), true
+	case "ItemChange.oldImage":
+		if e.ComplexityRoot.ItemChange.OldImage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ItemChange.OldImage(childComplexity), true
+	case "ItemChange.origin":
+		if e.ComplexityRoot.ItemChange.Origin == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ItemChange.Origin(childComplexity), true
+	case "ItemChange.principal":
+		if e.ComplexityRoot.ItemChange.Principal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ItemChange.Principal(childComplexity), true
+	case "ItemChange.sequenceNumber":
+		if e.ComplexityRoot.ItemChange.SequenceNumber == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ItemChange.SequenceNumber(childComplexity), true
+	case "ItemChange.time":
+		if e.ComplexityRoot.ItemChange.Time == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ItemChange.Time(childComplexity), true
 
 	case "ItemPage.count":
 		if e.ComplexityRoot.ItemPage.Count == nil {
@@ -477,6 +552,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.TransactGetItems(childComplexity, args["requests"].([]model.TransactGetInput), args["typed"].(*bool)), true
 
+	case "Subscription.itemChanges":
+		if e.ComplexityRoot.Subscription.ItemChanges == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_itemChanges_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.ItemChanges(childComplexity, args["table"].(string), args["partitionKey"].(*model.JSON), args["sortKey"].(*model.SortKeyInput), args["events"].([]model.ChangeEvent), args["filter"].(*model.ConditionInput), args["after"].(model.Cursor), args["fromOldest"].(*bool), args["typed"].(*bool)), true
+
 	case "Table.createdAt":
 		if e.ComplexityRoot.Table.CreatedAt == nil {
 			break
@@ -688,6 +775,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			ctx = graphql.WithLazyInputUnmarshalerIndex(ctx, inputUnmarshalers)
 			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
 			var buf bytes.Buffer
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
 			data.MarshalGQL(&buf)
 
 			return &graphql.Response{
@@ -1260,6 +1364,72 @@ type Mutation {
   batchWriteItems(input: BatchWriteItemsInput!): BatchWriteResult!
   transactWriteItems(input: TransactWriteItemsInput!): TransactWriteResult!
 }
+
+# ---------------------------------------------------------------- change streams
+
+"""What a change did to an item."""
+enum ChangeEvent {
+  "the item did not exist before"
+  INSERT
+  "the item existed and was written again (even with identical content)"
+  MODIFY
+  "the item was deleted"
+  REMOVE
+}
+
+"""Who made a change."""
+enum ChangeOrigin {
+  "a client's request"
+  USER
+  "the TTL sweeper, deleting an expired item"
+  TTL
+}
+
+"""One record of a table's change stream."""
+type ItemChange {
+  "pass it back as ` + "`" + `after` + "`" + ` to resume right after this record"
+  cursor: Cursor!
+  "the record's sequence number in the table's stream, increasing"
+  sequenceNumber: String!
+  event: ChangeEvent!
+  "the item's primary key"
+  keys: JSON!
+  "the item before the change, when the stream view type records it"
+  oldImage: JSON
+  "the item after the change, when the stream view type records it"
+  newImage: JSON
+  "when the change was made, to the millisecond"
+  time: Time!
+  origin: ChangeOrigin!
+  "the principal that made the change, when known"
+  principal: String
+}
+
+type Subscription {
+  """
+  The changes of a table's items, in commit order, read from the table's
+  durable change stream (turn it on with a streamViewType). Without ` + "`" + `after` + "`" + `,
+  the changes made from now on (or, with fromOldest, from the oldest record
+  kept). With the cursor of the last change received, every later change
+  exactly once, in order — also after a reconnect. A cursor older than the
+  stream's retention ends the subscription with TRIMMED_DATA. ` + "`" + `filter` + "`" + ` is
+  applied to the new image (the old image for REMOVE).
+  """
+  itemChanges(
+    table: String!
+    "only changes of this partition, as a one-attribute object"
+    partitionKey: JSON
+    "only changes whose sort key matches (needs partitionKey)"
+    sortKey: SortKeyInput
+    "only these events"
+    events: [ChangeEvent!]
+    filter: ConditionInput
+    after: Cursor
+    fromOldest: Boolean = false
+    "images in DynamoDB JSON"
+    typed: Boolean = false
+  ): ItemChange!
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -1300,6 +1470,30 @@ func (ec *executionContext) childFields_Index(ctx context.Context, field graphql
 		return ec.fieldContext_Index_local(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Index", field.Name)
+}
+
+func (ec *executionContext) childFields_ItemChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ItemChange_cursor(ctx, field)
+	case "sequenceNumber":
+		return ec.fieldContext_ItemChange_sequenceNumber(ctx, field)
+	case "event":
+		return ec.fieldContext_ItemChange_event(ctx, field)
+	case "keys":
+		return ec.fieldContext_ItemChange_keys(ctx, field)
+	case "oldImage":
+		return ec.fieldContext_ItemChange_oldImage(ctx, field)
+	case "newImage":
+		return ec.fieldContext_ItemChange_newImage(ctx, field)
+	case "time":
+		return ec.fieldContext_ItemChange_time(ctx, field)
+	case "origin":
+		return ec.fieldContext_ItemChange_origin(ctx, field)
+	case "principal":
+		return ec.fieldContext_ItemChange_principal(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ItemChange", field.Name)
 }
 
 func (ec *executionContext) childFields_ItemPage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1988,6 +2182,76 @@ func (ec *executionContext) field_Query_transactGetItems_args(ctx context.Contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Subscription_itemChanges_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "table",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["table"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "partitionKey",
+		func(ctx context.Context, v any) (*model.JSON, error) {
+			return ec.unmarshalOJSON2ᚖgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐJSON(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["partitionKey"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "sortKey",
+		func(ctx context.Context, v any) (*model.SortKeyInput, error) {
+			return ec.unmarshalOSortKeyInput2ᚖgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐSortKeyInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["sortKey"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "events",
+		func(ctx context.Context, v any) ([]model.ChangeEvent, error) {
+			return ec.unmarshalOChangeEvent2ᚕgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐChangeEventᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["events"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.ConditionInput, error) {
+			return ec.unmarshalOConditionInput2ᚖgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐConditionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (model.Cursor, error) {
+			return ec.unmarshalOCursor2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg5
+	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "fromOldest",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["fromOldest"] = arg6
+	arg7, err := graphql.ProcessArgField(ctx, rawArgs, "typed",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["typed"] = arg7
+	return args, nil
+}
+
 func (ec *executionContext) field___Directive_args_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2289,6 +2553,213 @@ func (ec *executionContext) _Index_local(ctx context.Context, field graphql.Coll
 }
 func (ec *executionContext) fieldContext_Index_local(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Index", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ItemChange_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ItemChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ItemChange_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Cursor) graphql.Marshaler {
+			return ec.marshalNCursor2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ItemChange_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ItemChange", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _ItemChange_sequenceNumber(ctx context.Context, field graphql.CollectedField, obj *model.ItemChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ItemChange_sequenceNumber(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SequenceNumber, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ItemChange_sequenceNumber(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ItemChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _ItemChange_event(ctx context.Context, field graphql.CollectedField, obj *model.ItemChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ItemChange_event(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Event, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ChangeEvent) graphql.Marshaler {
+			return ec.marshalNChangeEvent2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐChangeEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ItemChange_event(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ItemChange", field, false, false, "ChangeEvent")
+}
+
+func (ec *executionContext) _ItemChange_keys(ctx context.Context, field graphql.CollectedField, obj *model.ItemChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ItemChange_keys(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Keys, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.JSON) graphql.Marshaler {
+			return ec.marshalNJSON2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐJSON(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ItemChange_keys(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ItemChange", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _ItemChange_oldImage(ctx context.Context, field graphql.CollectedField, obj *model.ItemChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ItemChange_oldImage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OldImage, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.JSON) graphql.Marshaler {
+			return ec.marshalOJSON2ᚖgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐJSON(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ItemChange_oldImage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ItemChange", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _ItemChange_newImage(ctx context.Context, field graphql.CollectedField, obj *model.ItemChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ItemChange_newImage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NewImage, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.JSON) graphql.Marshaler {
+			return ec.marshalOJSON2ᚖgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐJSON(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ItemChange_newImage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ItemChange", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _ItemChange_time(ctx context.Context, field graphql.CollectedField, obj *model.ItemChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ItemChange_time(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Time, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ItemChange_time(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ItemChange", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ItemChange_origin(ctx context.Context, field graphql.CollectedField, obj *model.ItemChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ItemChange_origin(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Origin, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ChangeOrigin) graphql.Marshaler {
+			return ec.marshalNChangeOrigin2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐChangeOrigin(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ItemChange_origin(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ItemChange", field, false, false, "ChangeOrigin")
+}
+
+func (ec *executionContext) _ItemChange_principal(ctx context.Context, field graphql.CollectedField, obj *model.ItemChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ItemChange_principal(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Principal, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ItemChange_principal(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ItemChange", field, false, false, "String")
 }
 
 func (ec *executionContext) _ItemPage_items(ctx context.Context, field graphql.CollectedField, obj *model.ItemPage) (ret graphql.Marshaler) {
@@ -3294,6 +3765,50 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields___Schema(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_itemChanges(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_itemChanges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().ItemChanges(ctx, fc.Args["table"].(string), fc.Args["partitionKey"].(*model.JSON), fc.Args["sortKey"].(*model.SortKeyInput), fc.Args["events"].([]model.ChangeEvent), fc.Args["filter"].(*model.ConditionInput), fc.Args["after"].(model.Cursor), fc.Args["fromOldest"].(*bool), fc.Args["typed"].(*bool))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ItemChange) graphql.Marshaler {
+			return ec.marshalNItemChange2ᚖgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐItemChange(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_itemChanges(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ItemChange(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_itemChanges_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -6824,6 +7339,79 @@ func (ec *executionContext) _Index(ctx context.Context, sel ast.SelectionSet, ob
 	return out
 }
 
+var itemChangeImplementors = []string{"ItemChange"}
+
+func (ec *executionContext) _ItemChange(ctx context.Context, sel ast.SelectionSet, obj *model.ItemChange) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, itemChangeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ItemChange")
+		case "cursor":
+			out.Values[i] = ec._ItemChange_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sequenceNumber":
+			out.Values[i] = ec._ItemChange_sequenceNumber(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "event":
+			out.Values[i] = ec._ItemChange_event(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "keys":
+			out.Values[i] = ec._ItemChange_keys(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "oldImage":
+			out.Values[i] = ec._ItemChange_oldImage(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "newImage":
+			out.Values[i] = ec._ItemChange_newImage(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "time":
+			out.Values[i] = ec._ItemChange_time(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "origin":
+			out.Values[i] = ec._ItemChange_origin(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "principal":
+			out.Values[i] = ec._ItemChange_principal(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var itemPageImplementors = []string{"ItemPage"}
 
 func (ec *executionContext) _ItemPage(ctx context.Context, sel ast.SelectionSet, obj *model.ItemPage) graphql.Marshaler {
@@ -7173,6 +7761,26 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 	}
 
 	return out
+}
+
+var subscriptionImplementors = []string{"Subscription"}
+
+func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Subscription",
+	})
+	if len(fields) != 1 {
+		graphql.AddErrorf(ctx, "must subscribe to exactly one stream")
+		return nil
+	}
+
+	switch fields[0].Name {
+	case "itemChanges":
+		return ec._Subscription_itemChanges(ctx, fields[0])
+	default:
+		panic("unknown field " + strconv.Quote(fields[0].Name))
+	}
 }
 
 var tableImplementors = []string{"Table"}
@@ -7894,6 +8502,26 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) unmarshalNChangeEvent2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐChangeEvent(ctx context.Context, v any) (model.ChangeEvent, error) {
+	var res model.ChangeEvent
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNChangeEvent2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐChangeEvent(ctx context.Context, sel ast.SelectionSet, v model.ChangeEvent) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNChangeOrigin2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐChangeOrigin(ctx context.Context, v any) (model.ChangeOrigin, error) {
+	var res model.ChangeOrigin
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNChangeOrigin2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐChangeOrigin(ctx context.Context, sel ast.SelectionSet, v model.ChangeOrigin) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNConditionInput2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐConditionInput(ctx context.Context, v any) (model.ConditionInput, error) {
 	res, err := ec.unmarshalInputConditionInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -7907,6 +8535,20 @@ func (ec *executionContext) unmarshalNConditionInput2ᚖgithubᚗcomᚋshoaldb�
 func (ec *executionContext) unmarshalNCreateTableInput2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐCreateTableInput(ctx context.Context, v any) (model.CreateTableInput, error) {
 	res, err := ec.unmarshalInputCreateTableInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNCursor2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐCursor(ctx context.Context, v any) (model.Cursor, error) {
+	var res model.Cursor
+	err := res.UnmarshalGQLContext(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCursor2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐCursor(ctx context.Context, sel ast.SelectionSet, v model.Cursor) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Cursor!")
+		return graphql.Null
+	}
+	return graphql.WrapContextMarshaler(ctx, v)
 }
 
 func (ec *executionContext) unmarshalNDeleteItemInput2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐDeleteItemInput(ctx context.Context, v any) (model.DeleteItemInput, error) {
@@ -7966,6 +8608,14 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 		graphql.AddInvalidNullFromMarshaler(ctx, "Int!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNItemChange2ᚖgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐItemChange(ctx context.Context, sel ast.SelectionSet, v *model.ItemChange) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ItemChange!")
+		return graphql.Null
+	}
+	return ec._ItemChange(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNItemPage2ᚖgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐItemPage(ctx context.Context, sel ast.SelectionSet, v *model.ItemPage) graphql.Marshaler {
@@ -8539,6 +9189,42 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	_ = ctx
 	res := graphql.MarshalBoolean(*v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOChangeEvent2ᚕgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐChangeEventᚄ(ctx context.Context, v any) ([]model.ChangeEvent, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.ChangeEvent, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNChangeEvent2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐChangeEvent(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOChangeEvent2ᚕgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐChangeEventᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ChangeEvent) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNChangeEvent2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐChangeEvent(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalOConditionCheckInput2ᚖgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐConditionCheckInput(ctx context.Context, v any) (*model.ConditionCheckInput, error) {

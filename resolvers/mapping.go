@@ -1,6 +1,8 @@
 package resolvers
 
 import (
+	"strconv"
+
 	"github.com/shoaldb/shoal/engine"
 	"github.com/shoaldb/shoal/engine/attr"
 	"github.com/shoaldb/shoal/graph/model"
@@ -172,6 +174,49 @@ func pageOut(p *engine.Page, typed bool) *model.ItemPage {
 	}
 	if len(p.Cursor) > 0 {
 		out.Cursor = model.Cursor(p.Cursor)
+	}
+	return out
+}
+
+// watchInput maps the arguments of itemChanges to an engine watch.
+func watchInput(table string, pk *model.JSON, sk *model.SortKeyInput, events []model.ChangeEvent, filter *model.ConditionInput, after model.Cursor, fromOldest, typed bool) (engine.WatchInput, error) {
+	in := engine.WatchInput{Table: table, Cursor: after, FromLatest: after == nil && !fromOldest}
+	if pk != nil || sk != nil {
+		kc, err := toKeyCondition(pk, sk, nil, typed)
+		if err != nil {
+			return in, err
+		}
+		in.Keys = kc
+	}
+	for _, e := range events {
+		in.Events = append(in.Events, engine.ChangeEvent(e))
+	}
+	cond, err := condition(filter, typed)
+	if err != nil {
+		return in, fieldError("filter", err)
+	}
+	in.Filter = cond
+	return in, nil
+}
+
+// changeOut maps a change record to its GraphQL form.
+func changeOut(c engine.Change, typed bool) *model.ItemChange {
+	out := &model.ItemChange{
+		Cursor:         model.Cursor(c.Cursor),
+		SequenceNumber: strconv.FormatUint(c.Seq, 10),
+		Event:          model.ChangeEvent(c.Event),
+		Keys:           model.NewItem(c.Keys, typed),
+		OldImage:       model.NewItemPtr(c.OldImage, typed),
+		NewImage:       model.NewItemPtr(c.NewImage, typed),
+		Time:           c.Time,
+		Origin:         model.ChangeOriginUser,
+	}
+	if c.Origin == engine.OriginTTL {
+		out.Origin = model.ChangeOriginTTL
+	}
+	if c.Principal != "" {
+		p := c.Principal
+		out.Principal = &p
 	}
 	return out
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/shoaldb/shoal/engine/attr"
 	"github.com/shoaldb/shoal/graph"
 	"github.com/shoaldb/shoal/graph/model"
+	"github.com/shoaldb/shoal/graph/ws"
 )
 
 func (r *mutationResolver) CreateTable(ctx context.Context, input model.CreateTableInput) (*model.Table, error) {
@@ -349,6 +350,34 @@ func (r *queryResolver) TransactGetItems(ctx context.Context, requests []model.T
 	return out, nil
 }
 
+func (r *subscriptionResolver) ItemChanges(ctx context.Context, table string, partitionKey *model.JSON, sortKey *model.SortKeyInput, events []model.ChangeEvent, filter *model.ConditionInput, after model.Cursor, fromOldest *bool, typed *bool) (<-chan *model.ItemChange, error) {
+	isTyped := deref(typed)
+	in, err := watchInput(table, partitionKey, sortKey, events, filter, after, deref(fromOldest), isTyped)
+	if err != nil {
+		return nil, err
+	}
+	w, err := r.DB.NewWatcher(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	ch := make(chan *model.ItemChange)
+	go func() {
+		defer close(ch)
+		err := w.Run(ctx, func(c engine.Change) error {
+			select {
+			case ch <- changeOut(c, isTyped):
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		})
+		if err != nil && ctx.Err() == nil {
+			ws.AddSubscriptionError(ctx, presenter{}.present(ctx, err))
+		}
+	}()
+	return ch, nil
+}
+
 func (r *tableResolver) ItemCount(ctx context.Context, obj *model.Table) (int, error) {
 	items, _, err := r.DB.TableSize(ctx, obj.Name)
 	return int(items), err
@@ -363,10 +392,13 @@ func (r *Resolver) Mutation() graph.MutationResolver { return &mutationResolver{
 
 func (r *Resolver) Query() graph.QueryResolver { return &queryResolver{r} }
 
+func (r *Resolver) Subscription() graph.SubscriptionResolver { return &subscriptionResolver{r} }
+
 func (r *Resolver) Table() graph.TableResolver { return &tableResolver{r} }
 
 type (
-	mutationResolver struct{ *Resolver }
-	queryResolver    struct{ *Resolver }
-	tableResolver    struct{ *Resolver }
+	mutationResolver     struct{ *Resolver }
+	queryResolver        struct{ *Resolver }
+	subscriptionResolver struct{ *Resolver }
+	tableResolver        struct{ *Resolver }
 )

@@ -132,6 +132,26 @@ type Index struct {
 	Local bool `json:"local"`
 }
 
+// One record of a table's change stream.
+type ItemChange struct {
+	// pass it back as `after` to resume right after this record
+	Cursor Cursor `json:"cursor"`
+	// the record's sequence number in the table's stream, increasing
+	SequenceNumber string      `json:"sequenceNumber"`
+	Event          ChangeEvent `json:"event"`
+	// the item's primary key
+	Keys JSON `json:"keys"`
+	// the item before the change, when the stream view type records it
+	OldImage *JSON `json:"oldImage,omitempty"`
+	// the item after the change, when the stream view type records it
+	NewImage *JSON `json:"newImage,omitempty"`
+	// when the change was made, to the millisecond
+	Time   time.Time    `json:"time"`
+	Origin ChangeOrigin `json:"origin"`
+	// the principal that made the change, when known
+	Principal *string `json:"principal,omitempty"`
+}
+
 // A page of items from a query or a scan.
 type ItemPage struct {
 	// the matching items, projected
@@ -224,6 +244,9 @@ type SortKeyInput struct {
 	// [low, high], inclusive
 	Between    []JSON `json:"between,omitempty"`
 	BeginsWith *JSON  `json:"beginsWith,omitempty"`
+}
+
+type Subscription struct {
 }
 
 // A table's definition and size.
@@ -439,6 +462,125 @@ func (e *AttributeType) UnmarshalJSON(b []byte) error {
 }
 
 func (e AttributeType) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// What a change did to an item.
+type ChangeEvent string
+
+const (
+	// the item did not exist before
+	ChangeEventInsert ChangeEvent = "INSERT"
+	// the item existed and was written again (even with identical content)
+	ChangeEventModify ChangeEvent = "MODIFY"
+	// the item was deleted
+	ChangeEventRemove ChangeEvent = "REMOVE"
+)
+
+var AllChangeEvent = []ChangeEvent{
+	ChangeEventInsert,
+	ChangeEventModify,
+	ChangeEventRemove,
+}
+
+func (e ChangeEvent) IsValid() bool {
+	switch e {
+	case ChangeEventInsert, ChangeEventModify, ChangeEventRemove:
+		return true
+	}
+	return false
+}
+
+func (e ChangeEvent) String() string {
+	return string(e)
+}
+
+func (e *ChangeEvent) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ChangeEvent(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ChangeEvent", str)
+	}
+	return nil
+}
+
+func (e ChangeEvent) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ChangeEvent) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ChangeEvent) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Who made a change.
+type ChangeOrigin string
+
+const (
+	// a client's request
+	ChangeOriginUser ChangeOrigin = "USER"
+	// the TTL sweeper, deleting an expired item
+	ChangeOriginTTL ChangeOrigin = "TTL"
+)
+
+var AllChangeOrigin = []ChangeOrigin{
+	ChangeOriginUser,
+	ChangeOriginTTL,
+}
+
+func (e ChangeOrigin) IsValid() bool {
+	switch e {
+	case ChangeOriginUser, ChangeOriginTTL:
+		return true
+	}
+	return false
+}
+
+func (e ChangeOrigin) String() string {
+	return string(e)
+}
+
+func (e *ChangeOrigin) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ChangeOrigin(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ChangeOrigin", str)
+	}
+	return nil
+}
+
+func (e ChangeOrigin) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ChangeOrigin) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ChangeOrigin) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

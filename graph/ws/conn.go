@@ -250,10 +250,14 @@ func (c *conn) writeClose() {
 
 // extendReadDeadline pushes the read deadline to KeepAlive+PongTimeout from
 // now: a live peer answers the next keepalive within PongTimeout.
+// Without keepalives it clears the deadline, which the HTTP server may have
+// left on the connection before it was hijacked.
 func (c *conn) extendReadDeadline() {
+	var d time.Time
 	if c.opts.KeepAlive > 0 {
-		_ = c.sock.SetReadDeadline(time.Now().Add(c.opts.KeepAlive + c.opts.PongTimeout))
+		d = time.Now().Add(c.opts.KeepAlive + c.opts.PongTimeout)
 	}
+	_ = c.sock.SetReadDeadline(d)
 }
 
 // onPing answers a ping control frame, as gorilla's default handler does,
