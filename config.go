@@ -28,6 +28,23 @@ type config struct {
 	Playground      bool          // -playground, SHOAL_PLAYGROUND: GraphiQL at /
 	LogLevel        string        // -log-level, SHOAL_LOG_LEVEL: debug, info, warn, error
 	LogFormat       string        // -log-format, SHOAL_LOG_FORMAT: text or json
+	// DynamoDBAddr is the listen address of the DynamoDB-compatible API
+	// (-dynamodb-addr, SHOAL_DYNAMODB_ADDR); empty, the default, turns it off.
+	DynamoDBAddr string
+
+	// Security (see auth/doc.go and README "Security").
+	InsecureDev        bool   // -insecure-dev: anonymous full access, loopback only
+	TLSCert, TLSKey    string // -tls-cert, -tls-key: serve HTTPS and WSS
+	AllowCIDR          string // -allow-cidr: comma-separated client networks allowed
+	PolicyFile         string // -policy-file: roles and bindings loaded at start
+	JWTHS256SecretFile string // -jwt-hs256-secret-file
+	JWTJWKSFile        string // -jwt-jwks-file
+	JWTIssuer          string // -jwt-issuer
+	JWTAudience        string // -jwt-audience
+	JWTRolesClaim      string // -jwt-roles-claim (default groups)
+	AuditDataPlane     bool   // -audit-data-plane: audit every data-plane call
+	EncryptionKeyFile  string // -encryption-key-file: encryption at rest
+	BackupDir          string // -backup-dir, SHOAL_BACKUP_DIR: backups and PITR snapshots (default <data>/backups)
 }
 
 // defaultConfig is the configuration of `go run .` without flags or
@@ -113,6 +130,20 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	boolean(&cfg.Playground, "playground", "PLAYGROUND", "serve GraphiQL at /")
 	str(&cfg.LogLevel, "log-level", "LOG_LEVEL", "log level: debug, info, warn, error")
 	str(&cfg.LogFormat, "log-format", "LOG_FORMAT", "log format: text or json")
+	str(&cfg.DynamoDBAddr, "dynamodb-addr", "DYNAMODB_ADDR", "listen address of the DynamoDB-compatible API (off unless set)")
+	boolean(&cfg.InsecureDev, "insecure-dev", "INSECURE_DEV", "allow requests without credentials, with full access (loopback addresses only; development)")
+	str(&cfg.TLSCert, "tls-cert", "TLS_CERT", "TLS certificate file (PEM): serve HTTPS and WSS")
+	str(&cfg.TLSKey, "tls-key", "TLS_KEY", "TLS private key file (PEM)")
+	str(&cfg.AllowCIDR, "allow-cidr", "ALLOW_CIDR", "comma-separated CIDR ranges of the clients allowed (default: any)")
+	str(&cfg.PolicyFile, "policy-file", "POLICY_FILE", "JSON file of roles and group bindings loaded at start")
+	str(&cfg.JWTHS256SecretFile, "jwt-hs256-secret-file", "JWT_HS256_SECRET_FILE", "file holding the HS256 secret for JWT bearer tokens")
+	str(&cfg.JWTJWKSFile, "jwt-jwks-file", "JWT_JWKS_FILE", "JWKS file of the RS256/ES256 keys for JWT bearer tokens")
+	str(&cfg.JWTIssuer, "jwt-issuer", "JWT_ISSUER", "required iss claim of JWTs")
+	str(&cfg.JWTAudience, "jwt-audience", "JWT_AUDIENCE", "required aud claim of JWTs")
+	str(&cfg.JWTRolesClaim, "jwt-roles-claim", "JWT_ROLES_CLAIM", "JWT claim listing the user's groups (default groups)")
+	boolean(&cfg.AuditDataPlane, "audit-data-plane", "AUDIT_DATA_PLANE", "audit every data-plane call, not only the control plane and denials")
+	str(&cfg.EncryptionKeyFile, "encryption-key-file", "ENCRYPTION_KEY_FILE", "master key file (16, 24 or 32 bytes; raw, hex or base64): encrypt all data at rest")
+	str(&cfg.BackupDir, "backup-dir", "BACKUP_DIR", "directory of backups and point-in-time-recovery snapshots (default <data>/backups)")
 	if envErr != nil {
 		return cfg, envErr
 	}
@@ -136,6 +167,12 @@ func (c config) validate() error {
 		return fmt.Errorf("timeouts must be positive")
 	case c.ComplexityLimit <= 0 || c.DepthLimit <= 0 || c.QueryCacheSize <= 0 || c.APQCacheSize <= 0:
 		return fmt.Errorf("limits and cache sizes must be positive")
+	}
+	if c.InsecureDev && !isLoopback(c.Addr) {
+		return fmt.Errorf("-insecure-dev is allowed only on a loopback listen address (127.0.0.1, [::1], localhost), not %q", c.Addr)
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return fmt.Errorf("-tls-cert and -tls-key go together")
 	}
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		return err

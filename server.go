@@ -33,6 +33,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/shoaldb/shoal/auth"
+	"github.com/shoaldb/shoal/dynamodbapi"
 	"github.com/shoaldb/shoal/engine"
 	"github.com/shoaldb/shoal/graph/ws"
 	"github.com/shoaldb/shoal/resolvers"
@@ -45,6 +47,12 @@ func main() {
 // runMain runs the server with command-line args until SIGTERM or SIGINT
 // and returns the exit status.
 func runMain(args []string) int {
+	if len(args) > 0 && args[0] == "rotate-key" {
+		return rotateKeyMain(args[1:], os.Stderr)
+	}
+	if len(args) > 0 && (args[0] == "backup" || args[0] == "restore") {
+		return cliMain(args[0], args[1:], os.Stdout, os.Stderr)
+	}
 	cfg, err := loadConfig(args, os.Getenv)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "shoal:", err)
@@ -74,22 +82,42 @@ type server struct {
 	// http.Server.Shutdown does not track, close with it.
 	life    context.Context
 	endLife context.CancelFunc
+
+	// auth authenticates and authorizes every GraphQL request.
+	auth *auth.Service
+	// rootKey is the root API key when this start created it (first start).
+	rootKey string
 }
 
 // newServer opens the engine and builds the HTTP handler. The caller serves
 // s.Handler() and calls s.Close when done. The GraphQL handler s.gql takes
 // more transports (the WebSocket transport) and extensions (auth).
 func newServer(cfg config, log *slog.Logger) (*server, error) {
+	var encKey []byte
+	if cfg.EncryptionKeyFile != "" {
+		k, err := readKeyFile(cfg.EncryptionKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("-encryption-key-file: %w", err)
+		}
+		encKey = k
+	}
 	db, err := engine.Open(engine.Options{
-		Dir:      cfg.DataDir,
-		InMemory: cfg.InMemory,
-		NoSync:   !cfg.Sync,
-		Logger:   log,
+		Dir:           cfg.DataDir,
+		InMemory:      cfg.InMemory,
+		NoSync:        !cfg.Sync,
+		Logger:        log,
+		EncryptionKey: encKey,
+		BackupDir:     cfg.BackupDir,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open engine: %w", err)
 	}
-	s := &server{cfg: cfg, log: log, db: db, registry: prometheus.NewRegistry()}
+	authSvc, rootKey, err := openAuth(cfg, db, log, bootstrapOut)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	s := &server{cfg: cfg, log: log, db: db, registry: prometheus.NewRegistry(), auth: authSvc, rootKey: rootKey}
 	s.registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -108,9 +136,10 @@ func newServer(cfg config, log *slog.Logger) (*server, error) {
 		Introspection:   cfg.Introspection,
 		Logger:          log,
 		Metrics:         metrics,
+		Auth:            authSvc,
 	})
 	s.life, s.endLife = context.WithCancel(context.Background())
-	s.gql.AddTransport(ws.Transport{Options: ws.Options{Context: s.life}})
+	s.gql.AddTransport(ws.Transport{Options: ws.Options{Context: s.life, InitFunc: authSvc.InitFunc}})
 	s.handler = s.routes()
 	return s, nil
 }
@@ -122,13 +151,14 @@ func (s *server) Handler() http.Handler { return s.handler }
 // the HTTP server has stopped.
 func (s *server) Close() error {
 	s.endLife()
+	s.auth.Close()
 	return s.db.Close()
 }
 
 func (s *server) routes() http.Handler {
 	inst := newHTTPMetrics(s.registry)
 	mux := http.NewServeMux()
-	gql := s.limitBody(s.withTimeout(s.gql))
+	gql := s.auth.Middleware(s.limitBody(s.withTimeout(s.gql)))
 	mux.Handle("/graphql", inst.wrap("graphql", gql))
 	if s.cfg.Playground {
 		mux.Handle("GET /{$}", playground.Handler("Shoal", "/graphql"))
@@ -261,11 +291,25 @@ func run(ctx context.Context, cfg config, log *slog.Logger, ready func(addr stri
 		ready(ln.Addr().String())
 	}
 
+	stopDynamoDB, err := s.serveDynamoDB(ctx)
+	if err != nil {
+		ln.Close()
+		s.Close()
+		return err
+	}
+
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	go func() {
+		if cfg.TLSCert != "" {
+			errc <- hs.ServeTLS(ln, cfg.TLSCert, cfg.TLSKey)
+			return
+		}
+		errc <- hs.Serve(ln)
+	}()
 
 	select {
 	case err := <-errc:
+		stopDynamoDB(context.Background())
 		s.Close()
 		return err
 	case <-ctx.Done():
@@ -280,6 +324,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger, ready func(addr stri
 		log.Warn("in-flight requests did not finish in time; closing them", "err", shutdownErr)
 		hs.Close()
 	}
+	stopDynamoDB(sctx)
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		log.Warn("serve", "err", err)
 	}
@@ -337,4 +382,51 @@ func (m *httpMetrics) wrap(name string, next http.Handler) http.Handler {
 		}()
 		next.ServeHTTP(rec, r)
 	})
+}
+
+// serveDynamoDB serves the DynamoDB-compatible API (package dynamodbapi) on
+// its own listener, cfg.DynamoDBAddr, when set, over the same engine. It
+// returns the function that stops it, letting in-flight requests finish
+// until that function's ctx ends.
+func (s *server) serveDynamoDB(ctx context.Context) (stop func(context.Context), err error) {
+	if s.cfg.DynamoDBAddr == "" {
+		return func(context.Context) {}, nil
+	}
+	// Until package auth gives API keys Signature Version 4 credentials
+	// (it keeps only a hash of each secret, and SigV4 needs the secret
+	// itself), the DynamoDB API cannot authenticate: it runs only where
+	// unauthenticated access is already allowed.
+	if !s.cfg.InsecureDev || !isLoopback(s.cfg.DynamoDBAddr) {
+		return nil, fmt.Errorf("-dynamodb-addr: the DynamoDB API does not authenticate yet; it runs only with -insecure-dev on a loopback address")
+	}
+	ln, err := net.Listen("tcp", s.cfg.DynamoDBAddr)
+	if err != nil {
+		return nil, fmt.Errorf("dynamodb api: %w", err)
+	}
+	// Credentials and Authorizer stay at their defaults (no signature
+	// check, everything allowed, as -insecure-dev allows on GraphQL) until
+	// they are wired to package auth: see dynamodbapi.Credentials and
+	// dynamodbapi.Authorizer.
+	h := dynamodbapi.New(s.db, dynamodbapi.Options{Logger: s.log})
+	hs := &http.Server{
+		Handler:           s.withTimeout(h),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       s.cfg.RequestTimeout + 10*time.Second,
+		WriteTimeout:      s.cfg.RequestTimeout + 10*time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    1 << 20,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	go func() {
+		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Warn("dynamodb api serve", "err", err)
+		}
+	}()
+	s.log.Warn("dynamodb api listening without authentication (-insecure-dev)", "addr", ln.Addr().String())
+	return func(ctx context.Context) {
+		if err := hs.Shutdown(ctx); err != nil {
+			hs.Close()
+		}
+	}, nil
 }

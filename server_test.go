@@ -35,10 +35,12 @@ func quietLogger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }
 
+// startTestServer serves a new server whose requests carry the root API key
+// made at its first start, unless they bring credentials of their own.
 func startTestServer(t testing.TB, cfg config) *httptest.Server {
 	s, err := newServer(cfg, quietLogger())
 	require.NoError(t, err)
-	hs := httptest.NewServer(s.Handler())
+	hs := httptest.NewServer(withRootKey(s))
 	t.Cleanup(func() {
 		hs.Close()
 		require.NoError(t, s.Close())
@@ -157,6 +159,7 @@ func TestBodyLimit(t *testing.T) {
 func TestGracefulShutdown(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.Sync = true
+	cfg.InsecureDev = true // on 127.0.0.1: requests without credentials get in
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	addrc := make(chan string, 1)
@@ -227,3 +230,17 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// withRootKey is s's handler with the root key added to requests that have
+// no Authorization header: how the tests run authenticated.
+func withRootKey(s *server) http.Handler {
+	h := s.Handler()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") == "" && s.rootKey != "" {
+			r.Header.Set("Authorization", "Bearer "+s.rootKey)
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+func newHTTPTest(h http.Handler) *httptest.Server { return httptest.NewServer(h) }

@@ -265,7 +265,7 @@ func TestSubscriptionTeardown(t *testing.T) {
 	cfg := testConfig(t)
 	s, err := newServer(cfg, quietLogger())
 	require.NoError(t, err)
-	hs := httptest.NewServer(s.Handler())
+	hs := httptest.NewServer(withRootKey(s))
 	createGames(t, hs.URL)
 	baseline := runtime.NumGoroutine()
 

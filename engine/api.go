@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"time"
+
 	"github.com/shoaldb/shoal/engine/attr"
 	"github.com/shoaldb/shoal/engine/expr"
 )
@@ -27,6 +29,9 @@ type GetItemInput struct {
 	// ConsistentRead is accepted for compatibility: every read of a
 	// single-node Shoal is strongly consistent.
 	ConsistentRead bool
+	// Restrict narrows what the request may touch (see Restriction); nil
+	// restricts nothing.
+	Restrict *Restriction
 }
 
 // PutItemInput creates or replaces an item.
@@ -41,6 +46,9 @@ type PutItemInput struct {
 	// ReturnOldOnConditionFailure puts the stored item into the
 	// CONDITIONAL_CHECK_FAILED error.
 	ReturnOldOnConditionFailure bool
+	// Restrict narrows what the request may touch (see Restriction); nil
+	// restricts nothing.
+	Restrict *Restriction
 }
 
 // UpdateItemInput edits (or creates) an item with an update expression.
@@ -53,6 +61,9 @@ type UpdateItemInput struct {
 	Condition                   expr.Condition
 	ReturnValues                ReturnValues
 	ReturnOldOnConditionFailure bool
+	// Restrict narrows what the request may touch (see Restriction); nil
+	// restricts nothing.
+	Restrict *Restriction
 }
 
 // DeleteItemInput removes an item.
@@ -62,6 +73,9 @@ type DeleteItemInput struct {
 	Condition                   expr.Condition
 	ReturnValues                ReturnValues // ReturnNone or ReturnAllOld
 	ReturnOldOnConditionFailure bool
+	// Restrict narrows what the request may touch (see Restriction); nil
+	// restricts nothing.
+	Restrict *Restriction
 }
 
 // WriteOutput is what a write returns.
@@ -116,6 +130,10 @@ type Paging struct {
 	ExclusiveStartKey attr.Item
 	// ConsistentRead is accepted for compatibility (see GetItemInput).
 	ConsistentRead bool
+	// Restrict narrows what the request may read (see Restriction): with
+	// PartitionKeys, a scan or a global-index query skips the rows of other
+	// partitions; nil restricts nothing.
+	Restrict *Restriction
 }
 
 // MaxPageBytes caps the data a Query or Scan reads for one page, as
@@ -150,6 +168,10 @@ type UpdateTableInput struct {
 	StreamView *StreamViewType
 	// TTLAttribute sets the TTL attribute; "" turns TTL off.
 	TTLAttribute *string
+	// PITR turns point-in-time recovery on or off; PITRRetention sets its
+	// window (0: the server's default).
+	PITR          *bool
+	PITRRetention *time.Duration
 }
 
 // BatchGetInput reads up to 100 items from one or more tables.
@@ -163,6 +185,9 @@ type BatchGetRequest struct {
 	Keys           []attr.Item
 	Projection     expr.Projection
 	ConsistentRead bool
+	// Restrict narrows what the request may touch (see Restriction); nil
+	// restricts nothing.
+	Restrict *Restriction
 }
 
 // BatchGetOutput holds the items found, by table, and what was not read.
@@ -181,6 +206,9 @@ type WriteRequest struct {
 	Table     string
 	Put       attr.Item
 	DeleteKey attr.Item
+	// Restrict narrows what the request may touch (see Restriction); nil
+	// restricts nothing.
+	Restrict *Restriction
 }
 
 // BatchWriteInput writes up to 25 items over one or more tables, each
@@ -201,6 +229,9 @@ type ConditionCheckInput struct {
 	Key                         attr.Item
 	Condition                   expr.Condition
 	ReturnOldOnConditionFailure bool
+	// Restrict narrows what the request may touch (see Restriction); nil
+	// restricts nothing.
+	Restrict *Restriction
 }
 
 // TransactAction is one action of a write transaction: exactly one field is

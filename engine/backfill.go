@@ -193,6 +193,19 @@ func (db *DB) UpdateTable(ctx context.Context, in UpdateTableInput) (*TableDescr
 				}
 			}
 		}
+		if in.PITRRetention != nil {
+			if err := validatePITRRetention(*in.PITRRetention); err != nil {
+				return err
+			}
+			next.PITRRetention = *in.PITRRetention
+		}
+		if in.PITR != nil && *in.PITR != t.PITR {
+			next.PITR = *in.PITR
+			next.PITRSince = time.Time{}
+			if next.PITR {
+				next.PITRSince = db.now().UTC().Truncate(time.Millisecond)
+			}
+		}
 		return storeTable(tx, next)
 	})
 	if err != nil {

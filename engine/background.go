@@ -2,6 +2,9 @@ package engine
 
 import (
 	"context"
+	"math"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/shoaldb/shoal/engine/internal/kv"
@@ -15,6 +18,15 @@ func (db *DB) startBackground() error {
 		return err
 	}
 	for _, t := range defs {
+		if t.Restoring {
+			// A restore that did not finish before the last shutdown
+			// leaves nothing behind.
+			if _, err := db.DeleteTable(context.Background(), t.Name); err != nil {
+				return err
+			}
+			db.opts.Logger.Warn("removed a table whose restore did not finish", "table", t.Name)
+			continue
+		}
 		for _, job := range pendingBackfills(t) {
 			db.startBackfill(t.Name, job)
 		}
@@ -24,6 +36,20 @@ func (db *DB) startBackground() error {
 			db.opts.Logger.Error("ttl sweep", "err", err)
 		}
 	})
+	if db.opts.BackupDir != "" {
+		// Backups cut short by a crash leave temporary directories.
+		for _, pattern := range []string{filepath.Join(db.opts.BackupDir, ".tmp-*"), filepath.Join(db.pitrRoot(), "*", ".tmp-*")} {
+			dirs, _ := filepath.Glob(pattern)
+			for _, d := range dirs {
+				_ = os.RemoveAll(d)
+			}
+		}
+		db.every(min(db.opts.PITRSnapshotInterval, time.Minute), func(ctx context.Context) {
+			if err := db.pitrTick(ctx); err != nil && ctx.Err() == nil {
+				db.opts.Logger.Error("pitr snapshots", "err", err)
+			}
+		})
+	}
 	db.every(db.opts.StreamTrimInterval, func(ctx context.Context) {
 		if err := db.trimAllChanges(ctx); err != nil && ctx.Err() == nil {
 			db.opts.Logger.Error("stream trim", "err", err)
@@ -81,7 +107,15 @@ func (db *DB) trimAllChanges(ctx context.Context) error {
 	}
 	before := db.now().Add(-db.opts.StreamRetention)
 	for _, t := range defs {
-		if err := db.trimChanges(ctx, t.ID, before); err != nil {
+		// A table with point-in-time recovery keeps every record after its
+		// oldest snapshot: restores replay them.
+		maxSeq := uint64(math.MaxUint64)
+		if t.PITR {
+			if maxSeq, err = db.pitrTrimBound(t); err != nil {
+				return err
+			}
+		}
+		if err := db.trimChanges(ctx, t.ID, before, maxSeq); err != nil {
 			return err
 		}
 	}

@@ -36,6 +36,16 @@ type tableDef struct {
 	TTLPending bool `json:"ttlPending,omitempty"`
 	// Deleted marks the last history record of a deleted table.
 	Deleted bool `json:"deleted,omitempty"`
+	// PITR turns point-in-time recovery on; PITRRetention is its window
+	// (0: Options.PITRRetention) and PITRSince when it was last turned on
+	// (snapshots older than that belong to an earlier period and are not
+	// used).
+	PITR          bool          `json:"pitr,omitempty"`
+	PITRRetention time.Duration `json:"pitrRetention,omitempty"`
+	PITRSince     time.Time     `json:"pitrSince,omitzero"`
+	// Restoring is set while a restore loads the table: user writes are
+	// refused until it finishes.
+	Restoring bool `json:"restoring,omitempty"`
 }
 
 // indexDef is a secondary index as stored in the catalog.
@@ -71,6 +81,7 @@ func (t *tableDef) describe() *TableDescription {
 	d := &TableDescription{
 		Name: t.Name, KeySchema: t.Key, ID: t.ID, StreamView: t.StreamView,
 		TTLAttribute: t.TTLAttribute, CreatedAt: t.CreatedAt, Version: t.Version,
+		PITR: t.PITR, PITRRetention: t.PITRRetention, Restoring: t.Restoring,
 	}
 	for _, ix := range t.Indexes {
 		id := IndexDescription{IndexSpec: IndexSpec{Name: ix.Name, KeySchema: ix.Key, Projection: ix.Projection}, Local: ix.Local, Status: ix.Status}
@@ -148,13 +159,24 @@ func (db *DB) CreateTable(ctx context.Context, spec TableSpec) (*TableDescriptio
 		return nil, err
 	}
 	def.CreatedAt = db.now().UTC().Truncate(time.Millisecond)
-	err = db.update(ctx, func(tx *wtx) error {
-		exists, err := tx.Has(catalogKey(spec.Name))
+	if def.PITR {
+		def.PITRSince = def.CreatedAt
+	}
+	if err := db.createTable(ctx, def); err != nil {
+		return nil, err
+	}
+	return def.describe(), nil
+}
+
+// createTable stores the first version of def under a new table id.
+func (db *DB) createTable(ctx context.Context, def *tableDef) error {
+	return db.update(ctx, func(tx *wtx) error {
+		exists, err := tx.Has(catalogKey(def.Name))
 		if err != nil {
 			return err
 		}
 		if exists {
-			return errorf(CodeResourceInUse, "table %q already exists", spec.Name)
+			return errorf(CodeResourceInUse, "table %q already exists", def.Name)
 		}
 		var last uint64
 		err = tx.Get(tableIDKey(), func(v []byte) error {
@@ -170,10 +192,6 @@ func (db *DB) CreateTable(ctx context.Context, spec TableSpec) (*TableDescriptio
 		}
 		return storeTable(tx, def)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return def.describe(), nil
 }
 
 // newTableDef validates spec and builds the first version of its definition.
@@ -187,7 +205,11 @@ func newTableDef(spec TableSpec) (*tableDef, error) {
 	if !validStreamView(spec.StreamView) {
 		return nil, errorf(CodeValidation, "invalid stream view type %q", spec.StreamView)
 	}
-	t := &tableDef{Name: spec.Name, Version: 1, Key: spec.KeySchema, StreamView: spec.StreamView, TTLAttribute: spec.TTLAttribute}
+	if err := validatePITRRetention(spec.PITRRetention); err != nil {
+		return nil, err
+	}
+	t := &tableDef{Name: spec.Name, Version: 1, Key: spec.KeySchema, StreamView: spec.StreamView, TTLAttribute: spec.TTLAttribute,
+		PITR: spec.PITR, PITRRetention: spec.PITRRetention}
 	if len(spec.LocalIndexes) > MaxLocalIndexes {
 		return nil, errorf(CodeLimitExceeded, "a table has at most %d local secondary indexes", MaxLocalIndexes)
 	}

@@ -33,6 +33,9 @@ type DB struct {
 	// an attempt that has already conflicted exclusiveAfter times.
 	writeGate sync.RWMutex
 
+	// bk holds the state of backups, restores and PITR snapshots.
+	bk backupState
+
 	bg     sync.WaitGroup // background jobs
 	stop   context.CancelFunc
 	bgCtx  context.Context
@@ -51,7 +54,13 @@ func Open(opts Options) (*DB, error) {
 		Logger:         opts.Logger,
 		BlockCacheSize: opts.BlockCacheSize,
 		MemTableSize:   opts.MemTableSize,
+
+		EncryptionKey:                 opts.EncryptionKey,
+		EncryptionKeyRotationDuration: opts.DataKeyRotation,
 	})
+	if errors.Is(err, kv.ErrEncryptionKey) {
+		return nil, &Error{Code: CodeAccessDenied, Message: "open storage: the encryption key is wrong or missing, or the data is not encrypted: " + err.Error(), err: err}
+	}
 	if err != nil {
 		return nil, internalError("open storage", err)
 	}

@@ -122,11 +122,14 @@ func (db *DB) PutItem(ctx context.Context, in PutItemInput) (WriteOutput, error)
 	if err := attr.ValidateItem(in.Item); err != nil {
 		return WriteOutput{}, validationError("item", err)
 	}
+	if err := in.Restrict.checkWholeItemWrite("PutItem"); err != nil {
+		return WriteOutput{}, err
+	}
 	now := db.now()
 	var out WriteOutput
 	err := db.update(ctx, func(tx *wtx) error {
 		out = WriteOutput{}
-		w, err := db.prepareWrite(ctx, tx, in.Table, in.Item, false, now)
+		w, err := db.prepareWrite(ctx, tx, in.Table, in.Item, false, in.Restrict, now)
 		if err != nil {
 			return err
 		}
@@ -142,6 +145,14 @@ func (db *DB) PutItem(ctx context.Context, in PutItemInput) (WriteOutput, error)
 	return out, err
 }
 
+// checkAccess checks what an update names against its restriction.
+func (in *UpdateItemInput) checkAccess() error {
+	if err := in.Restrict.checkPaths("an update", updatePaths(in.Update)); err != nil {
+		return err
+	}
+	return in.Restrict.checkPaths("a condition", conditionPaths(nil, in.Condition))
+}
+
 // UpdateItem edits an item with an update expression, creating it when it
 // does not exist (the key attributes come from Key).
 func (db *DB) UpdateItem(ctx context.Context, in UpdateItemInput) (WriteOutput, error) {
@@ -153,11 +164,14 @@ func (db *DB) UpdateItem(ctx context.Context, in UpdateItemInput) (WriteOutput, 
 	if in.Update == nil {
 		return WriteOutput{}, errorf(CodeValidation, "an update expression is required")
 	}
+	if err := in.checkAccess(); err != nil {
+		return WriteOutput{}, err
+	}
 	now := db.now()
 	var out WriteOutput
 	err := db.update(ctx, func(tx *wtx) error {
 		out = WriteOutput{}
-		w, err := db.prepareWrite(ctx, tx, in.Table, in.Key, true, now)
+		w, err := db.prepareWrite(ctx, tx, in.Table, in.Key, true, in.Restrict, now)
 		if err != nil {
 			return err
 		}
@@ -178,7 +192,7 @@ func (db *DB) UpdateItem(ctx context.Context, in UpdateItemInput) (WriteOutput, 
 		if err := attr.ValidateItem(w.new); err != nil {
 			return validationError("updated item", err)
 		}
-		out.Attributes = updateReturn(in.ReturnValues, in.Update, w.old, w.new)
+		out.Attributes = in.Restrict.narrow(updateReturn(in.ReturnValues, in.Update, w.old, w.new))
 		return db.commitWrite(tx, w, now)
 	})
 	return out, err
@@ -221,11 +235,14 @@ func (db *DB) DeleteItem(ctx context.Context, in DeleteItemInput) (WriteOutput, 
 	if in.ReturnValues != "" && in.ReturnValues != ReturnNone && in.ReturnValues != ReturnAllOld {
 		return WriteOutput{}, errorf(CodeValidation, "ReturnValues for DeleteItem must be NONE or ALL_OLD")
 	}
+	if err := in.Restrict.checkWholeItemWrite("DeleteItem"); err != nil {
+		return WriteOutput{}, err
+	}
 	now := db.now()
 	var out WriteOutput
 	err := db.update(ctx, func(tx *wtx) error {
 		out = WriteOutput{}
-		w, err := db.prepareWrite(ctx, tx, in.Table, in.Key, true, now)
+		w, err := db.prepareWrite(ctx, tx, in.Table, in.Key, true, in.Restrict, now)
 		if err != nil {
 			return err
 		}

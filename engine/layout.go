@@ -7,6 +7,7 @@ import "encoding/binary"
 //	0x00 'T' name                        → current definition of table `name`
 //	0x00 'H' id(8) version(8)            → every version of every table definition
 //	0x00 'I'                             → the last table id handed out
+//	0x00 'S' len(ns) ns key              → Meta: namespaced system state (meta.go)
 //	0x01 id(8) 0x01 enc(pk) enc(sk)      → item (binary form)
 //	0x01 id(8) 0x02 index(4) enc(ipk) enc(isk) enc(pk) enc(sk) → index entry
 //	0x01 id(8) 0x03 seq(8)               → change record
@@ -21,6 +22,7 @@ const (
 	sysTable   byte = 'T'
 	sysHistory byte = 'H'
 	sysTableID byte = 'I'
+	sysMeta    byte = 'S'
 
 	tabItems  byte = 0x01
 	tabIndex  byte = 0x02

@@ -60,6 +60,14 @@ func (db *DB) Query(ctx context.Context, in QueryInput) (*Page, error) {
 		if err != nil {
 			return err
 		}
+		// The table and its local indexes share the partition key: a
+		// query of another partition is denied outright. A global index
+		// has its own: readPage skips the rows of other partitions.
+		if src.ix == nil || src.ix.Local {
+			if !in.Restrict.allowsPartition(in.KeyCondition.PartitionValue) {
+				return accessDenied("access denied: the caller may not query this partition")
+			}
+		}
 		page, err = db.readPage(ctx, tx, src, r, scanSegment{}, &in.Paging, now)
 		return err
 	})
@@ -351,10 +359,14 @@ func (db *DB) readPage(ctx context.Context, tx *kv.Txn, src *source, r span, seg
 	if p.Limit < 0 {
 		return nil, errorf(CodeValidation, "Limit must be at least 1")
 	}
+	if err := p.Restrict.checkRead(p.Projection, p.Filter); err != nil {
+		return nil, err
+	}
 	needBase, fetch, err := src.needsBaseItem(p)
 	if err != nil {
 		return nil, err
 	}
+	allowed := p.Restrict.encodedPartitions(src.t)
 	start, err := src.resumeKey(p, seg, r)
 	if err != nil {
 		return nil, err
@@ -396,7 +408,7 @@ func (db *DB) readPage(ctx context.Context, tx *kv.Txn, src *source, r span, seg
 			break
 		}
 		suffix := key[len(src.prefix):]
-		if !seg.holds(src, suffix) {
+		if !seg.holds(src, suffix) || allowed != nil && !src.partitionIn(suffix, allowed) {
 			continue
 		}
 		if page.ScannedCount%256 == 0 && ctx.Err() != nil {
@@ -434,7 +446,7 @@ func (db *DB) readPage(ctx context.Context, tx *kv.Txn, src *source, r span, seg
 		if match {
 			page.Count++
 			if !p.CountOnly {
-				page.Items = append(page.Items, p.Projection.Apply(item))
+				page.Items = append(page.Items, p.Restrict.narrow(p.Projection.Apply(item)))
 			}
 		}
 		counted := page.ScannedCount
@@ -475,4 +487,21 @@ func (s *source) load(tx *kv.Txn, it *kv.Iterator, suffix []byte, needBase bool)
 		return nil, size, err
 	}
 	return base, size, nil
+}
+
+// partitionIn reports whether the row at suffix belongs to a table partition
+// whose encoded key is in set (for an index entry, the table's key follows
+// the index's).
+func (s *source) partitionIn(suffix []byte, set map[string]bool) bool {
+	if s.ix != nil {
+		var err error
+		if suffix, err = s.baseKey(suffix); err != nil {
+			return false
+		}
+	}
+	rest, err := keys.Skip(suffix, s.t.Key.Partition.Type)
+	if err != nil {
+		return false
+	}
+	return set[string(suffix[:len(suffix)-len(rest)])]
 }

@@ -90,6 +90,10 @@ type TableSpec struct {
 	// TTLAttribute names the attribute holding each item's expiry time in
 	// epoch seconds; empty turns TTL off.
 	TTLAttribute string
+	// PITR turns point-in-time recovery on; PITRRetention is its window
+	// (0: Options.PITRRetention, 7 days by default; at most 35 days).
+	PITR          bool
+	PITRRetention time.Duration
 }
 
 // TableDescription describes an existing table.
@@ -105,4 +109,11 @@ type TableDescription struct {
 	CreatedAt     time.Time
 	// Version counts changes to the definition, from 1 at creation.
 	Version uint64
+	// PITR says whether point-in-time recovery is on; PITRRetention is the
+	// window the table asked for (0: the server's default).
+	PITR          bool
+	PITRRetention time.Duration
+	// Restoring is true while a restore loads the table; writes are
+	// refused until it ends.
+	Restoring bool
 }

@@ -68,12 +68,13 @@ func principalOf(ctx context.Context) string {
 	return p
 }
 
-// appendChange writes w's change records when the table's stream is on:
-// one record, or two when a user write meets an item that had expired but
-// was not yet swept (its removal by TTL, then the user's change).
+// appendChange writes w's change records when the table's stream or
+// point-in-time recovery is on: one record, or two when a user write meets
+// an item that had expired but was not yet swept (its removal by TTL, then
+// the user's change).
 func (db *DB) appendChange(tx *wtx, w *write, now time.Time) error {
 	t := w.t
-	if t.StreamView == StreamOff {
+	if t.StreamView == StreamOff && !t.PITR {
 		return nil
 	}
 	log, err := db.changeLog(t.ID)
@@ -114,8 +115,14 @@ func (db *DB) appendRecord(tx *wtx, log *changeLog, w *write, event ChangeEvent,
 	if old != nil && (view == StreamOldImage || view == StreamNewAndOldImage) {
 		rec["old"] = old
 	}
-	if new != nil && (view == StreamNewImage || view == StreamNewAndOldImage) {
+	if new != nil && (view == StreamNewImage || view == StreamNewAndOldImage || w.t.PITR) {
 		rec["new"] = new
+	}
+	if w.t.PITR {
+		// The record holds what point-in-time recovery needs (the new
+		// image) besides what the stream asks for; "v" remembers the
+		// stream's view so that readers see only that ("OFF": none).
+		rec["v"] = attr.S(recordView(view))
 	}
 	seq := log.alloc()
 	tx.seqs = append(tx.seqs, allocatedSeq{log: log, seq: seq})
@@ -132,12 +139,45 @@ func keyItem(ks KeySchema, k primaryKey) attr.Item {
 	return m
 }
 
-func decodeChange(seq uint64, v []byte) (Change, error) {
+// recordView is the stream view stored in a PITR-era change record.
+func recordView(v StreamViewType) string {
+	if v == StreamOff {
+		return "OFF"
+	}
+	return string(v)
+}
+
+// decodeChange decodes a change record as stream readers see it: images
+// the stream's view did not ask for are dropped, and a record written only
+// for point-in-time recovery (the stream was off) is not visible.
+func decodeChange(seq uint64, v []byte) (c Change, visible bool, err error) {
+	c, view, err := decodeRecord(seq, v)
+	if err != nil || view == "" {
+		return c, true, err // written before PITR: as the stream asked
+	}
+	switch StreamViewType(view) {
+	case StreamKeysOnly:
+		c.OldImage, c.NewImage = nil, nil
+	case StreamNewImage:
+		c.OldImage = nil
+	case StreamOldImage:
+		c.NewImage = nil
+	case StreamNewAndOldImage:
+	default:
+		return c, false, nil
+	}
+	return c, true, nil
+}
+
+// decodeRecord decodes a change record as stored, with the stream view
+// recorded by a table with PITR on ("" when the record has none).
+func decodeRecord(seq uint64, v []byte) (Change, string, error) {
 	m, err := attr.DecodeItem(v)
 	if err != nil {
-		return Change{}, err
+		return Change{}, "", err
 	}
 	c := Change{Seq: seq}
+	view, _ := m["v"].(attr.S)
 	if s, ok := m["e"].(attr.S); ok {
 		c.Event = ChangeEvent(s)
 	}
@@ -154,7 +194,7 @@ func decodeChange(seq uint64, v []byte) (Change, error) {
 	if s, ok := m["p"].(attr.S); ok {
 		c.Principal = string(s)
 	}
-	return c, nil
+	return c, string(view), nil
 }
 
 // changeLog tracks the sequence numbers of one table's stream: the next
@@ -298,7 +338,9 @@ type ReadChangesInput struct {
 type ChangesPage struct {
 	Changes []Change
 	// Next is the sequence number to pass as After for the following
-	// batch: the last record's, or After when there was none.
+	// batch: the last record's, or After when there was none. (With
+	// point-in-time recovery on, records kept only for recovery are not
+	// shown to stream readers and Next may pass them.)
 	Next uint64
 	// Wait is closed when more records may be readable; a consumer that
 	// got an empty page waits on it (or on its own context).
@@ -355,10 +397,13 @@ func (db *DB) readChanges(ctx context.Context, in ReadChangesInput, wantID uint6
 				break
 			}
 			var c Change
-			if err := it.Value(func(v []byte) (err error) { c, err = decodeChange(seq, v); return }); err != nil {
+			visible := false
+			if err := it.Value(func(v []byte) (err error) { c, visible, err = decodeChange(seq, v); return }); err != nil {
 				return err
 			}
-			page.Changes = append(page.Changes, c)
+			if visible {
+				page.Changes = append(page.Changes, c)
+			}
 			page.Next = seq
 		}
 		return nil
@@ -370,8 +415,9 @@ func (db *DB) readChanges(ctx context.Context, in ReadChangesInput, wantID uint6
 }
 
 // trimChanges removes a table's change records older than the retention
-// period, in bounded batches, and remembers the highest number removed.
-func (db *DB) trimChanges(ctx context.Context, tableID uint64, before time.Time) error {
+// period and numbered at most maxSeq, in bounded batches, and remembers the
+// highest number removed.
+func (db *DB) trimChanges(ctx context.Context, tableID uint64, before time.Time, maxSeq uint64) error {
 	prefix := spacePrefix(nil, tableID, tabStream)
 	for {
 		var n int
@@ -383,7 +429,10 @@ func (db *DB) trimChanges(ctx context.Context, tableID uint64, before time.Time)
 			for it.Seek(prefix); it.Valid() && n < 1000; it.Next() {
 				var c Change
 				seq := binary.BigEndian.Uint64(it.Key()[len(prefix):])
-				if err := it.Value(func(v []byte) (err error) { c, err = decodeChange(seq, v); return }); err != nil {
+				if seq > maxSeq {
+					break
+				}
+				if err := it.Value(func(v []byte) (err error) { c, _, err = decodeRecord(seq, v); return }); err != nil {
 					return err
 				}
 				if !c.Time.Before(before) {

@@ -50,6 +50,9 @@ func (db *DB) TransactWriteItems(ctx context.Context, in TransactWriteInput) err
 		if err := a.validate(); err != nil {
 			return errorf(CodeValidation, "action %d: %s", i, err.(*Error).Message)
 		}
+		if err := a.checkAccess(); err != nil {
+			return accessDenied("action %d: %s", i, err.(*Error).Message)
+		}
 	}
 	var fingerprint []byte
 	if in.ClientRequestToken != "" {
@@ -68,8 +71,8 @@ func (db *DB) TransactWriteItems(ctx context.Context, in TransactWriteInput) err
 		failed := false
 		seen := make(map[itemRef]bool, len(in.Actions))
 		for i, a := range in.Actions {
-			table, keySrc, exact := a.target()
-			w, err := db.prepareWrite(ctx, tx, table, keySrc, exact, now)
+			table, keySrc, exact, restrict := a.target()
+			w, err := db.prepareWrite(ctx, tx, table, keySrc, exact, restrict, now)
 			if err != nil {
 				return err // no such table, malformed key: the whole request is invalid
 			}
@@ -131,17 +134,31 @@ func (a *TransactAction) validate() error {
 	return nil
 }
 
-// target returns the table and the key source of an action.
-func (a *TransactAction) target() (table string, keySrc attr.Item, exact bool) {
+// target returns the table, the key source and the restriction of an action.
+func (a *TransactAction) target() (table string, keySrc attr.Item, exact bool, r *Restriction) {
 	switch {
 	case a.Put != nil:
-		return a.Put.Table, a.Put.Item, false
+		return a.Put.Table, a.Put.Item, false, a.Put.Restrict
 	case a.Update != nil:
-		return a.Update.Table, a.Update.Key, true
+		return a.Update.Table, a.Update.Key, true, a.Update.Restrict
 	case a.Delete != nil:
-		return a.Delete.Table, a.Delete.Key, true
+		return a.Delete.Table, a.Delete.Key, true, a.Delete.Restrict
 	default:
-		return a.ConditionCheck.Table, a.ConditionCheck.Key, true
+		return a.ConditionCheck.Table, a.ConditionCheck.Key, true, a.ConditionCheck.Restrict
+	}
+}
+
+// checkAccess checks what an action names against its restriction.
+func (a *TransactAction) checkAccess() error {
+	switch {
+	case a.Put != nil:
+		return a.Put.Restrict.checkWholeItemWrite("a put")
+	case a.Update != nil:
+		return a.Update.checkAccess()
+	case a.Delete != nil:
+		return a.Delete.Restrict.checkWholeItemWrite("a delete")
+	default:
+		return a.ConditionCheck.Restrict.checkPaths("a condition", conditionPaths(nil, a.ConditionCheck.Condition))
 	}
 }
 
@@ -307,7 +324,7 @@ func (db *DB) TransactGetItems(ctx context.Context, gets []GetItemInput) ([]attr
 			item, k, err := db.getIn(tx, g, now)
 			if err != nil {
 				code := CodeOf(err)
-				if code != CodeNotFound {
+				if code != CodeNotFound && code != CodeAccessDenied {
 					code = CodeValidation
 				}
 				return errorf(code, "get %d: %s", i, errMessage(err))
@@ -345,11 +362,17 @@ func (db *DB) getIn(tx *kv.Txn, g GetItemInput, now time.Time) (attr.Item, prima
 	if err != nil {
 		return nil, k, err
 	}
+	if err := g.Restrict.checkKey(k); err != nil {
+		return nil, k, err
+	}
+	if err := g.Restrict.checkRead(g.Projection, nil); err != nil {
+		return nil, k, err
+	}
 	item, err := readItem(tx, itemKey(t, k))
 	if err != nil || item == nil || t.expired(item, now) {
 		return nil, k, err
 	}
-	return g.Projection.Apply(item), k, nil
+	return g.Restrict.narrow(g.Projection.Apply(item)), k, nil
 }
 
 // BatchGetItem reads up to 100 items over one or more tables. Items found
@@ -378,7 +401,7 @@ func (db *DB) BatchGetItem(ctx context.Context, in BatchGetInput) (*BatchGetOutp
 					rest = append(rest, key)
 					continue
 				}
-				item, k, err := db.getIn(tx, GetItemInput{Table: r.Table, Key: key, Projection: r.Projection}, now)
+				item, k, err := db.getIn(tx, GetItemInput{Table: r.Table, Key: key, Projection: r.Projection, Restrict: r.Restrict}, now)
 				if err != nil {
 					return err
 				}
@@ -396,7 +419,7 @@ func (db *DB) BatchGetItem(ctx context.Context, in BatchGetInput) (*BatchGetOutp
 				}
 			}
 			if rest != nil {
-				out.Unprocessed = append(out.Unprocessed, BatchGetRequest{Table: r.Table, Keys: rest, Projection: r.Projection, ConsistentRead: r.ConsistentRead})
+				out.Unprocessed = append(out.Unprocessed, BatchGetRequest{Table: r.Table, Keys: rest, Projection: r.Projection, ConsistentRead: r.ConsistentRead, Restrict: r.Restrict})
 			}
 		}
 		return nil
@@ -425,6 +448,9 @@ func (db *DB) BatchWriteItem(ctx context.Context, in BatchWriteInput) (*BatchWri
 				return nil, validationError("item", err)
 			}
 		}
+		if err := r.Restrict.checkWholeItemWrite("a batch write"); err != nil {
+			return nil, err
+		}
 	}
 	now := db.now()
 	err := db.update(ctx, func(tx *wtx) error {
@@ -434,7 +460,7 @@ func (db *DB) BatchWriteItem(ctx context.Context, in BatchWriteInput) (*BatchWri
 			if src == nil {
 				src, exact = r.DeleteKey, true
 			}
-			w, err := db.prepareWrite(ctx, tx, r.Table, src, exact, now)
+			w, err := db.prepareWrite(ctx, tx, r.Table, src, exact, r.Restrict, now)
 			if err != nil {
 				return err
 			}

@@ -28,6 +28,10 @@ type WatchInput struct {
 	// Filter keeps the records whose new image (old image for REMOVE)
 	// satisfies it; with a KEYS_ONLY stream it sees the keys only.
 	Filter expr.Condition
+	// Restrict narrows what the watcher may see (see Restriction): a watch
+	// of another partition is denied, records of other partitions are
+	// skipped, and images are narrowed to the allowed attributes.
+	Restrict *Restriction
 }
 
 // Watcher follows a table's change stream from a position. Make one with
@@ -38,6 +42,8 @@ type Watcher struct {
 	id    uint64
 	match func(Change) bool
 	after uint64
+	// restrict narrows the records passed on.
+	restrict *Restriction
 }
 
 // NewWatcher checks in and fixes the watcher's starting position. It fails
@@ -51,11 +57,24 @@ func (db *DB) NewWatcher(ctx context.Context, in WatchInput) (*Watcher, error) {
 	if t.StreamView == StreamOff {
 		return nil, errorf(CodeValidation, "table %q has no stream; turn it on with a stream view type", in.Table)
 	}
+	if err := in.Restrict.checkPaths("a filter", conditionPaths(nil, in.Filter)); err != nil {
+		return nil, err
+	}
+	if in.Keys != nil && !in.Restrict.allowsPartition(in.Keys.PartitionValue) {
+		return nil, accessDenied("access denied: the caller may not watch this partition")
+	}
 	match, err := changeMatcher(t, in)
 	if err != nil {
 		return nil, err
 	}
-	w := &Watcher{db: db, table: in.Table, id: t.ID, match: match, after: in.After}
+	if in.Restrict != nil && in.Restrict.PartitionKeys != nil {
+		pkName, keyMatch := t.Key.Partition.Name, match
+		match = func(c Change) bool {
+			pk, ok := c.Keys[pkName]
+			return ok && in.Restrict.allowsPartition(pk) && keyMatch(c)
+		}
+	}
+	w := &Watcher{db: db, table: in.Table, id: t.ID, match: match, after: in.After, restrict: in.Restrict}
 	switch {
 	case in.Cursor != nil:
 		if len(in.Cursor) != 17 || in.Cursor[0] != cursorVersion || binary.BigEndian.Uint64(in.Cursor[1:]) != t.ID {
@@ -87,6 +106,7 @@ func (w *Watcher) Run(ctx context.Context, fn func(Change) error) error {
 		for _, c := range page.Changes {
 			if w.match(c) {
 				c.Cursor = changeCursor(w.id, c.Seq)
+				c.Keys, c.OldImage, c.NewImage = w.restrict.narrow(c.Keys), w.restrict.narrow(c.OldImage), w.restrict.narrow(c.NewImage)
 				if err := fn(c); err != nil {
 					return err
 				}

@@ -26,20 +26,30 @@ type write struct {
 	new       attr.Item // the item to store; nil deletes it
 	origin    Origin    // who made the change
 	principal string    // and on whose behalf, for change records
+	restrict  *Restriction
 }
 
 // prepareWrite loads the table and the current item for a write. keySrc is
 // the request's Key (exact) or the item to put.
-func (db *DB) prepareWrite(ctx context.Context, tx *wtx, table string, keySrc attr.Item, exact bool, now time.Time) (*write, error) {
+//
+// r is checked against the key before the item is read, so a denied write
+// learns nothing of the stored item.
+func (db *DB) prepareWrite(ctx context.Context, tx *wtx, table string, keySrc attr.Item, exact bool, r *Restriction, now time.Time) (*write, error) {
 	t, err := db.loadTable(tx.Txn, table)
 	if err != nil {
 		return nil, err
+	}
+	if t.Restoring {
+		return nil, errorf(CodeResourceInUse, "table %q is being restored; writes are refused until the restore ends", table)
 	}
 	k, err := keyOf(t.Key, keySrc, exact)
 	if err != nil {
 		return nil, err
 	}
-	w := &write{t: t, k: k, key: itemKey(t, k), origin: OriginUser, principal: principalOf(ctx)}
+	if err := r.checkKey(k); err != nil {
+		return nil, err
+	}
+	w := &write{t: t, k: k, key: itemKey(t, k), origin: OriginUser, principal: principalOf(ctx), restrict: r}
 	if w.stored, err = readItem(tx.Txn, w.key); err != nil {
 		return nil, err
 	}
@@ -56,7 +66,7 @@ func (w *write) check(cond expr.Condition, returnOld bool) error {
 	}
 	e := errorf(CodeConditionalCheckFailed, "the conditional request failed")
 	if returnOld {
-		e.Item = w.old
+		e.Item = w.restrict.narrow(w.old)
 	}
 	return e
 }

@@ -39,6 +39,85 @@ type DirectiveRoot struct {
 }
 
 type ComplexityRoot struct {
+	ApiKey struct {
+		CreatedAt func(childComplexity int) int
+		CreatedBy func(childComplexity int) int
+		Disabled  func(childComplexity int) int
+		ExpiresAt func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Name      func(childComplexity int) int
+		Roles     func(childComplexity int) int
+	}
+
+	AuditEvent struct {
+		Action    func(childComplexity int) int
+		Hash      func(childComplexity int) int
+		Outcome   func(childComplexity int) int
+		Principal func(childComplexity int) int
+		RequestID func(childComplexity int) int
+		Resource  func(childComplexity int) int
+		Seq       func(childComplexity int) int
+		Source    func(childComplexity int) int
+		Time      func(childComplexity int) int
+	}
+
+	AuditVerification struct {
+		Entries     func(childComplexity int) int
+		FirstBadSeq func(childComplexity int) int
+		Ok          func(childComplexity int) int
+		Problem     func(childComplexity int) int
+	}
+
+	Backup struct {
+		CompletedAt func(childComplexity int) int
+		Encrypted   func(childComplexity int) int
+		FileBytes   func(childComplexity int) int
+		ID          func(childComplexity int) int
+		ItemCount   func(childComplexity int) int
+		Kind        func(childComplexity int) int
+		Name        func(childComplexity int) int
+		SizeBytes   func(childComplexity int) int
+		SnapshotAt  func(childComplexity int) int
+		Tables      func(childComplexity int) int
+	}
+
+	BackupJob struct {
+		BackupID  func(childComplexity int) int
+		EndedAt   func(childComplexity int) int
+		Error     func(childComplexity int) int
+		ErrorCode func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Kind      func(childComplexity int) int
+		Progress  func(childComplexity int) int
+		StartedAt func(childComplexity int) int
+		State     func(childComplexity int) int
+		Tables    func(childComplexity int) int
+	}
+
+	BackupProgress struct {
+		Bytes          func(childComplexity int) int
+		BytesPerSecond func(childComplexity int) int
+		ElapsedSeconds func(childComplexity int) int
+		EtaSeconds     func(childComplexity int) int
+		Items          func(childComplexity int) int
+		ItemsPerSecond func(childComplexity int) int
+		Phase          func(childComplexity int) int
+		TotalBytes     func(childComplexity int) int
+		TotalItems     func(childComplexity int) int
+	}
+
+	BackupTable struct {
+		GlobalIndexes       func(childComplexity int) int
+		ItemCount           func(childComplexity int) int
+		LocalIndexes        func(childComplexity int) int
+		Name                func(childComplexity int) int
+		PointInTimeRecovery func(childComplexity int) int
+		Seq                 func(childComplexity int) int
+		SizeBytes           func(childComplexity int) int
+		StreamViewType      func(childComplexity int) int
+		TTLAttribute        func(childComplexity int) int
+	}
+
 	BatchGetResult struct {
 		Responses   func(childComplexity int) int
 		Unprocessed func(childComplexity int) int
@@ -46,6 +125,17 @@ type ComplexityRoot struct {
 
 	BatchWriteResult struct {
 		Unprocessed func(childComplexity int) int
+	}
+
+	Conditions struct {
+		Attributes  func(childComplexity int) int
+		LeadingKeys func(childComplexity int) int
+		SourceIP    func(childComplexity int) int
+	}
+
+	CreatedApiKey struct {
+		Key    func(childComplexity int) int
+		Secret func(childComplexity int) int
 	}
 
 	Index struct {
@@ -87,14 +177,53 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		BatchWriteItems    func(childComplexity int, input model.BatchWriteItemsInput) int
-		CreateTable        func(childComplexity int, input model.CreateTableInput) int
-		DeleteItem         func(childComplexity int, input model.DeleteItemInput) int
-		DeleteTable        func(childComplexity int, input model.DeleteTableInput) int
-		PutItem            func(childComplexity int, input model.PutItemInput) int
-		TransactWriteItems func(childComplexity int, input model.TransactWriteItemsInput) int
-		UpdateItem         func(childComplexity int, input model.UpdateItemInput) int
-		UpdateTable        func(childComplexity int, input model.UpdateTableInput) int
+		AttachRole                func(childComplexity int, input model.AttachRoleInput) int
+		BatchWriteItems           func(childComplexity int, input model.BatchWriteItemsInput) int
+		CreateAPIKey              func(childComplexity int, input model.CreateAPIKeyInput) int
+		CreateBackup              func(childComplexity int, input model.CreateBackupInput) int
+		CreateTable               func(childComplexity int, input model.CreateTableInput) int
+		DeleteAPIKey              func(childComplexity int, input model.DeleteAPIKeyInput) int
+		DeleteBackup              func(childComplexity int, input model.DeleteBackupInput) int
+		DeleteItem                func(childComplexity int, input model.DeleteItemInput) int
+		DeleteRole                func(childComplexity int, input model.DeleteRoleInput) int
+		DeleteTable               func(childComplexity int, input model.DeleteTableInput) int
+		DisableAPIKey             func(childComplexity int, input model.DisableAPIKeyInput) int
+		PutItem                   func(childComplexity int, input model.PutItemInput) int
+		PutRole                   func(childComplexity int, input model.PutRoleInput) int
+		RestoreBackup             func(childComplexity int, input model.RestoreBackupInput) int
+		RestoreTableToPointInTime func(childComplexity int, input model.RestoreTableToPointInTimeInput) int
+		TransactWriteItems        func(childComplexity int, input model.TransactWriteItemsInput) int
+		UpdateItem                func(childComplexity int, input model.UpdateItemInput) int
+		UpdatePointInTimeRecovery func(childComplexity int, input model.UpdatePointInTimeRecoveryInput) int
+		UpdateTable               func(childComplexity int, input model.UpdateTableInput) int
+	}
+
+	PointInTimeRecovery struct {
+		EarliestRestorableTime func(childComplexity int) int
+		Enabled                func(childComplexity int) int
+		LatestRestorableTime   func(childComplexity int) int
+		RetentionSeconds       func(childComplexity int) int
+		Since                  func(childComplexity int) int
+		Snapshots              func(childComplexity int) int
+		Table                  func(childComplexity int) int
+	}
+
+	PolicyChange struct {
+		After     func(childComplexity int) int
+		Before    func(childComplexity int) int
+		Kind      func(childComplexity int) int
+		Name      func(childComplexity int) int
+		Principal func(childComplexity int) int
+		Time      func(childComplexity int) int
+		Version   func(childComplexity int) int
+	}
+
+	Principal struct {
+		Groups  func(childComplexity int) int
+		ID      func(childComplexity int) int
+		Kind    func(childComplexity int) int
+		Roles   func(childComplexity int) int
+		Subject func(childComplexity int) int
 	}
 
 	Projection struct {
@@ -103,13 +232,43 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		BatchGetItems    func(childComplexity int, requests []model.BatchGetRequestInput, typed *bool) int
-		Item             func(childComplexity int, table string, key model.JSON, projection []string, consistentRead *bool, typed *bool) int
-		Query            func(childComplexity int, table string, index *string, partitionKey *model.JSON, sortKey *model.SortKeyInput, keyCondition *model.ExpressionInput, filter *model.ConditionInput, projection []string, scanForward *bool, limit *int, after model.Cursor, consistentRead *bool, typed *bool) int
-		Scan             func(childComplexity int, table string, index *string, filter *model.ConditionInput, projection []string, segment *int, totalSegments *int, limit *int, after model.Cursor, consistentRead *bool, typed *bool) int
-		Table            func(childComplexity int, name string) int
-		Tables           func(childComplexity int, limit *int, after model.Cursor) int
-		TransactGetItems func(childComplexity int, requests []model.TransactGetInput, typed *bool) int
+		APIKeys             func(childComplexity int) int
+		AuditEvents         func(childComplexity int, from *time.Time, to *time.Time, principal *string, action *string, limit *int) int
+		Backup              func(childComplexity int, id string) int
+		BackupJob           func(childComplexity int, id string) int
+		BackupJobs          func(childComplexity int) int
+		Backups             func(childComplexity int) int
+		BatchGetItems       func(childComplexity int, requests []model.BatchGetRequestInput, typed *bool) int
+		Item                func(childComplexity int, table string, key model.JSON, projection []string, consistentRead *bool, typed *bool) int
+		PointInTimeRecovery func(childComplexity int, table string) int
+		PolicyHistory       func(childComplexity int, name *string) int
+		Query               func(childComplexity int, table string, index *string, partitionKey *model.JSON, sortKey *model.SortKeyInput, keyCondition *model.ExpressionInput, filter *model.ConditionInput, projection []string, scanForward *bool, limit *int, after model.Cursor, consistentRead *bool, typed *bool) int
+		RoleBindings        func(childComplexity int) int
+		Roles               func(childComplexity int) int
+		Scan                func(childComplexity int, table string, index *string, filter *model.ConditionInput, projection []string, segment *int, totalSegments *int, limit *int, after model.Cursor, consistentRead *bool, typed *bool) int
+		Table               func(childComplexity int, name string) int
+		TableHistory        func(childComplexity int, name string) int
+		Tables              func(childComplexity int, limit *int, after model.Cursor) int
+		TransactGetItems    func(childComplexity int, requests []model.TransactGetInput, typed *bool) int
+		VerifyAudit         func(childComplexity int) int
+		Whoami              func(childComplexity int) int
+	}
+
+	Role struct {
+		Name       func(childComplexity int) int
+		Statements func(childComplexity int) int
+	}
+
+	RoleBinding struct {
+		Group func(childComplexity int) int
+		Roles func(childComplexity int) int
+	}
+
+	Statement struct {
+		Actions    func(childComplexity int) int
+		Conditions func(childComplexity int) int
+		Effect     func(childComplexity int) int
+		Resources  func(childComplexity int) int
 	}
 
 	Subscription struct {
@@ -137,6 +296,13 @@ type ComplexityRoot struct {
 	TablePage struct {
 		Cursor func(childComplexity int) int
 		Tables func(childComplexity int) int
+	}
+
+	TableVersion struct {
+		After   func(childComplexity int) int
+		Before  func(childComplexity int) int
+		Deleted func(childComplexity int) int
+		Version func(childComplexity int) int
 	}
 
 	TransactWriteResult struct {
@@ -172,6 +338,17 @@ type MutationResolver interface {
 	DeleteItem(ctx context.Context, input model.DeleteItemInput) (*model.WriteResult, error)
 	BatchWriteItems(ctx context.Context, input model.BatchWriteItemsInput) (*model.BatchWriteResult, error)
 	TransactWriteItems(ctx context.Context, input model.TransactWriteItemsInput) (*model.TransactWriteResult, error)
+	CreateAPIKey(ctx context.Context, input model.CreateAPIKeyInput) (*model.CreatedAPIKey, error)
+	DisableAPIKey(ctx context.Context, input model.DisableAPIKeyInput) (*model.APIKey, error)
+	DeleteAPIKey(ctx context.Context, input model.DeleteAPIKeyInput) (bool, error)
+	PutRole(ctx context.Context, input model.PutRoleInput) (*model.Role, error)
+	DeleteRole(ctx context.Context, input model.DeleteRoleInput) (bool, error)
+	AttachRole(ctx context.Context, input model.AttachRoleInput) (bool, error)
+	CreateBackup(ctx context.Context, input model.CreateBackupInput) (*model.BackupJob, error)
+	DeleteBackup(ctx context.Context, input model.DeleteBackupInput) (*model.Backup, error)
+	RestoreBackup(ctx context.Context, input model.RestoreBackupInput) (*model.BackupJob, error)
+	RestoreTableToPointInTime(ctx context.Context, input model.RestoreTableToPointInTimeInput) (*model.BackupJob, error)
+	UpdatePointInTimeRecovery(ctx context.Context, input model.UpdatePointInTimeRecoveryInput) (*model.PointInTimeRecovery, error)
 }
 type QueryResolver interface {
 	Tables(ctx context.Context, limit *int, after model.Cursor) (*model.TablePage, error)
@@ -181,6 +358,19 @@ type QueryResolver interface {
 	Scan(ctx context.Context, table string, index *string, filter *model.ConditionInput, projection []string, segment *int, totalSegments *int, limit *int, after model.Cursor, consistentRead *bool, typed *bool) (*model.ItemPage, error)
 	BatchGetItems(ctx context.Context, requests []model.BatchGetRequestInput, typed *bool) (*model.BatchGetResult, error)
 	TransactGetItems(ctx context.Context, requests []model.TransactGetInput, typed *bool) ([]*model.JSON, error)
+	Whoami(ctx context.Context) (*model.Principal, error)
+	APIKeys(ctx context.Context) ([]model.APIKey, error)
+	Roles(ctx context.Context) ([]model.Role, error)
+	RoleBindings(ctx context.Context) ([]model.RoleBinding, error)
+	AuditEvents(ctx context.Context, from *time.Time, to *time.Time, principal *string, action *string, limit *int) ([]model.AuditEvent, error)
+	VerifyAudit(ctx context.Context) (*model.AuditVerification, error)
+	TableHistory(ctx context.Context, name string) ([]model.TableVersion, error)
+	PolicyHistory(ctx context.Context, name *string) ([]model.PolicyChange, error)
+	Backups(ctx context.Context) ([]model.Backup, error)
+	Backup(ctx context.Context, id string) (*model.Backup, error)
+	BackupJob(ctx context.Context, id string) (*model.BackupJob, error)
+	BackupJobs(ctx context.Context) ([]model.BackupJob, error)
+	PointInTimeRecovery(ctx context.Context, table string) (*model.PointInTimeRecovery, error)
 }
 type SubscriptionResolver interface {
 	ItemChanges(ctx context.Context, table string, partitionKey *model.JSON, sortKey *model.SortKeyInput, events []model.ChangeEvent, filter *model.ConditionInput, after model.Cursor, fromOldest *bool, typed *bool) (<-chan *model.ItemChange, error)
@@ -208,6 +398,361 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	_ = ec
 	switch typeName + "." + field {
 
+	case "ApiKey.createdAt":
+		if e.ComplexityRoot.ApiKey.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.CreatedAt(childComplexity), true
+	case "ApiKey.createdBy":
+		if e.ComplexityRoot.ApiKey.CreatedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.CreatedBy(childComplexity), true
+	case "ApiKey.disabled":
+		if e.ComplexityRoot.ApiKey.Disabled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.Disabled(childComplexity), true
+	case "ApiKey.expiresAt":
+		if e.ComplexityRoot.ApiKey.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.ExpiresAt(childComplexity), true
+	case "ApiKey.id":
+		if e.ComplexityRoot.ApiKey.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.ID(childComplexity), true
+	case "ApiKey.name":
+		if e.ComplexityRoot.ApiKey.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.Name(childComplexity), true
+	case "ApiKey.roles":
+		if e.ComplexityRoot.ApiKey.Roles == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.Roles(childComplexity), true
+
+	case "AuditEvent.action":
+		if e.ComplexityRoot.AuditEvent.Action == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEvent.Action(childComplexity), true
+	case "AuditEvent.hash":
+		if e.ComplexityRoot.AuditEvent.Hash == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEvent.Hash(childComplexity), true
+	case "AuditEvent.outcome":
+		if e.ComplexityRoot.AuditEvent.Outcome == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEvent.Outcome(childComplexity), true
+	case "AuditEvent.principal":
+		if e.ComplexityRoot.AuditEvent.Principal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEvent.Principal(childComplexity), true
+	case "AuditEvent.requestId":
+		if e.ComplexityRoot.AuditEvent.RequestID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEvent.RequestID(childComplexity), true
+	case "AuditEvent.resource":
+		if e.ComplexityRoot.AuditEvent.Resource == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEvent.Resource(childComplexity), true
+	case "AuditEvent.seq":
+		if e.ComplexityRoot.AuditEvent.Seq == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEvent.Seq(childComplexity), true
+	case "AuditEvent.source":
+		if e.ComplexityRoot.AuditEvent.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEvent.Source(childComplexity), true
+	case "AuditEvent.time":
+		if e.ComplexityRoot.AuditEvent.Time == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEvent.Time(childComplexity), true
+
+	case "AuditVerification.entries":
+		if e.ComplexityRoot.AuditVerification.Entries == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditVerification.Entries(childComplexity), true
+	case "AuditVerification.firstBadSeq":
+		if e.ComplexityRoot.AuditVerification.FirstBadSeq == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditVerification.FirstBadSeq(childComplexity), true
+	case "AuditVerification.ok":
+		if e.ComplexityRoot.AuditVerification.Ok == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditVerification.Ok(childComplexity), true
+	case "AuditVerification.problem":
+		if e.ComplexityRoot.AuditVerification.Problem == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditVerification.Problem(childComplexity), true
+
+	case "Backup.completedAt":
+		if e.ComplexityRoot.Backup.CompletedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Backup.CompletedAt(childComplexity), true
+	case "Backup.encrypted":
+		if e.ComplexityRoot.Backup.Encrypted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Backup.Encrypted(childComplexity), true
+	case "Backup.fileBytes":
+		if e.ComplexityRoot.Backup.FileBytes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Backup.FileBytes(childComplexity), true
+	case "Backup.id":
+		if e.ComplexityRoot.Backup.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Backup.ID(childComplexity), true
+	case "Backup.itemCount":
+		if e.ComplexityRoot.Backup.ItemCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Backup.ItemCount(childComplexity), true
+	case "Backup.kind":
+		if e.ComplexityRoot.Backup.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Backup.Kind(childComplexity), true
+	case "Backup.name":
+		if e.ComplexityRoot.Backup.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Backup.Name(childComplexity), true
+	case "Backup.sizeBytes":
+		if e.ComplexityRoot.Backup.SizeBytes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Backup.SizeBytes(childComplexity), true
+	case "Backup.snapshotAt":
+		if e.ComplexityRoot.Backup.SnapshotAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Backup.SnapshotAt(childComplexity), true
+	case "Backup.tables":
+		if e.ComplexityRoot.Backup.Tables == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Backup.Tables(childComplexity), true
+
+	case "BackupJob.backupId":
+		if e.ComplexityRoot.BackupJob.BackupID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BackupJob.BackupID(childComplexity), true
+	case "BackupJob.endedAt":
+		if e.ComplexityRoot.BackupJob.EndedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BackupJob.EndedAt(childComplexity), true
+	case "BackupJob.error":
+		if e.ComplexityRoot.BackupJob.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BackupJob.Error(childComplexity), true
+	case "BackupJob.errorCode":
+		if e.ComplexityRoot.BackupJob.ErrorCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BackupJob.ErrorCode(childComplexity), true
+	case "BackupJob.id":
+		if e.ComplexityRoot.BackupJob.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BackupJob.ID(childComplexity), true
+	case "BackupJob.kind":
+		if e.ComplexityRoot.BackupJob.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BackupJob.Kind(childComplexity), true
+	case "BackupJob.progress":
+		if e.ComplexityRoot.BackupJob.Progress == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BackupJob.Progress(childComplexity), true
+	case "BackupJob.startedAt":
+		if e.ComplexityRoot.BackupJob.StartedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BackupJob.StartedAt(childComplexity), true
+	case "BackupJob.state":
+		if e.ComplexityRoot.BackupJob.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BackupJob.State(childComplexity), true
+	case "BackupJob.tables":
+		if e.ComplexityRoot.BackupJob.Tables == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BackupJob.Tables(childComplexity), true
+
+	case "BackupProgress.bytes":
+		if e.ComplexityRoot.BackupProgress.Bytes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BackupProgress.Bytes(childComplexity), true
+	case "BackupProgress.bytesPerSecond":
+		if e.ComplexityRoot.BackupProgress.BytesPerSecond == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BackupProgress.BytesPerSecond(childComplexity), true
+	case "BackupProgress.elapsedSeconds":
+		if e.ComplexityRoot.BackupProgress.ElapsedSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BackupProgress.ElapsedSeconds(childComplexity), true
+	case "BackupProgress.etaSeconds":
+		if e.ComplexityRoot.BackupProgress.EtaSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BackupProgress.EtaSeconds(childComplexity), true
+	case "BackupProgress.items":
+		if e.ComplexityRoot.BackupProgress.Items == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BackupProgress.Items(childComplexity), true
+	case "BackupProgress.itemsPerSecond":
+		if e.ComplexityRoot.BackupProgress.ItemsPerSecond == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BackupProgress.ItemsPerSecond(childComplexity), true
+	case "BackupProgress.phase":
+		if e.ComplexityRoot.BackupProgress.Phase == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BackupProgress.Phase(childComplexity), true
+	case "BackupProgress.totalBytes":
+		if e.ComplexityRoot.BackupProgress.TotalBytes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BackupProgress.TotalBytes(childComplexity), true
+	case "BackupProgress.totalItems":
+		if e.ComplexityRoot.BackupProgress.TotalItems == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BackupProgress.TotalItems(childComplexity), true
+
+	case "BackupTable.globalIndexes":
+		if e.ComplexityRoot.BackupTable.GlobalIndexes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BackupTable.GlobalIndexes(childComplexity), true
+	case "BackupTable.itemCount":
+		if e.ComplexityRoot.BackupTable.ItemCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BackupTable.ItemCount(childComplexity), true
+	case "BackupTable.localIndexes":
+		if e.ComplexityRoot.BackupTable.LocalIndexes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BackupTable.LocalIndexes(childComplexity), true
+	case "BackupTable.name":
+		if e.ComplexityRoot.BackupTable.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BackupTable.Name(childComplexity), true
+	case "BackupTable.pointInTimeRecovery":
+		if e.ComplexityRoot.BackupTable.PointInTimeRecovery == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BackupTable.PointInTimeRecovery(childComplexity), true
+	case "BackupTable.seq":
+		if e.ComplexityRoot.BackupTable.Seq == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BackupTable.Seq(childComplexity), true
+	case "BackupTable.sizeBytes":
+		if e.ComplexityRoot.BackupTable.SizeBytes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BackupTable.SizeBytes(childComplexity), true
+	case "BackupTable.streamViewType":
+		if e.ComplexityRoot.BackupTable.StreamViewType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BackupTable.StreamViewType(childComplexity), true
+	case "BackupTable.ttlAttribute":
+		if e.ComplexityRoot.BackupTable.TTLAttribute == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BackupTable.TTLAttribute(childComplexity), true
+
 	case "BatchGetResult.responses":
 		if e.ComplexityRoot.BatchGetResult.Responses == nil {
 			break
@@ -227,6 +772,38 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.BatchWriteResult.Unprocessed(childComplexity), true
+
+	case "Conditions.attributes":
+		if e.ComplexityRoot.Conditions.Attributes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Conditions.Attributes(childComplexity), true
+	case "Conditions.leadingKeys":
+		if e.ComplexityRoot.Conditions.LeadingKeys == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Conditions.LeadingKeys(childComplexity), true
+	case "Conditions.sourceIp":
+		if e.ComplexityRoot.Conditions.SourceIP == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Conditions.SourceIP(childComplexity), true
+
+	case "CreatedApiKey.key":
+		if e.ComplexityRoot.CreatedApiKey.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreatedApiKey.Key(childComplexity), true
+	case "CreatedApiKey.secret":
+		if e.ComplexityRoot.CreatedApiKey.Secret == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreatedApiKey.Secret(childComplexity), true
 
 	case "Index.keySchema":
 		if e.ComplexityRoot.Index.KeySchema == nil {
@@ -371,6 +948,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.KeySchema.SortKey(childComplexity), true
 
+	case "Mutation.attachRole":
+		if e.ComplexityRoot.Mutation.AttachRole == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_attachRole_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AttachRole(childComplexity, args["input"].(model.AttachRoleInput)), true
 	case "Mutation.batchWriteItems":
 		if e.ComplexityRoot.Mutation.BatchWriteItems == nil {
 			break
@@ -382,6 +970,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.BatchWriteItems(childComplexity, args["input"].(model.BatchWriteItemsInput)), true
+	case "Mutation.createApiKey":
+		if e.ComplexityRoot.Mutation.CreateAPIKey == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createApiKey_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateAPIKey(childComplexity, args["input"].(model.CreateAPIKeyInput)), true
+	case "Mutation.createBackup":
+		if e.ComplexityRoot.Mutation.CreateBackup == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createBackup_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateBackup(childComplexity, args["input"].(model.CreateBackupInput)), true
 	case "Mutation.createTable":
 		if e.ComplexityRoot.Mutation.CreateTable == nil {
 			break
@@ -393,6 +1003,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateTable(childComplexity, args["input"].(model.CreateTableInput)), true
+	case "Mutation.deleteApiKey":
+		if e.ComplexityRoot.Mutation.DeleteAPIKey == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteApiKey_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteAPIKey(childComplexity, args["input"].(model.DeleteAPIKeyInput)), true
+	case "Mutation.deleteBackup":
+		if e.ComplexityRoot.Mutation.DeleteBackup == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteBackup_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteBackup(childComplexity, args["input"].(model.DeleteBackupInput)), true
 	case "Mutation.deleteItem":
 		if e.ComplexityRoot.Mutation.DeleteItem == nil {
 			break
@@ -404,6 +1036,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteItem(childComplexity, args["input"].(model.DeleteItemInput)), true
+	case "Mutation.deleteRole":
+		if e.ComplexityRoot.Mutation.DeleteRole == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteRole_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteRole(childComplexity, args["input"].(model.DeleteRoleInput)), true
 	case "Mutation.deleteTable":
 		if e.ComplexityRoot.Mutation.DeleteTable == nil {
 			break
@@ -415,6 +1058,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteTable(childComplexity, args["input"].(model.DeleteTableInput)), true
+	case "Mutation.disableApiKey":
+		if e.ComplexityRoot.Mutation.DisableAPIKey == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_disableApiKey_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DisableAPIKey(childComplexity, args["input"].(model.DisableAPIKeyInput)), true
 	case "Mutation.putItem":
 		if e.ComplexityRoot.Mutation.PutItem == nil {
 			break
@@ -426,6 +1080,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.PutItem(childComplexity, args["input"].(model.PutItemInput)), true
+	case "Mutation.putRole":
+		if e.ComplexityRoot.Mutation.PutRole == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_putRole_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PutRole(childComplexity, args["input"].(model.PutRoleInput)), true
+	case "Mutation.restoreBackup":
+		if e.ComplexityRoot.Mutation.RestoreBackup == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_restoreBackup_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RestoreBackup(childComplexity, args["input"].(model.RestoreBackupInput)), true
+	case "Mutation.restoreTableToPointInTime":
+		if e.ComplexityRoot.Mutation.RestoreTableToPointInTime == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_restoreTableToPointInTime_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RestoreTableToPointInTime(childComplexity, args["input"].(model.RestoreTableToPointInTimeInput)), true
 	case "Mutation.transactWriteItems":
 		if e.ComplexityRoot.Mutation.TransactWriteItems == nil {
 			break
@@ -448,6 +1135,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateItem(childComplexity, args["input"].(model.UpdateItemInput)), true
+	case "Mutation.updatePointInTimeRecovery":
+		if e.ComplexityRoot.Mutation.UpdatePointInTimeRecovery == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updatePointInTimeRecovery_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdatePointInTimeRecovery(childComplexity, args["input"].(model.UpdatePointInTimeRecoveryInput)), true
 	case "Mutation.updateTable":
 		if e.ComplexityRoot.Mutation.UpdateTable == nil {
 			break
@@ -459,6 +1157,123 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateTable(childComplexity, args["input"].(model.UpdateTableInput)), true
+
+	case "PointInTimeRecovery.earliestRestorableTime":
+		if e.ComplexityRoot.PointInTimeRecovery.EarliestRestorableTime == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointInTimeRecovery.EarliestRestorableTime(childComplexity), true
+	case "PointInTimeRecovery.enabled":
+		if e.ComplexityRoot.PointInTimeRecovery.Enabled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointInTimeRecovery.Enabled(childComplexity), true
+	case "PointInTimeRecovery.latestRestorableTime":
+		if e.ComplexityRoot.PointInTimeRecovery.LatestRestorableTime == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointInTimeRecovery.LatestRestorableTime(childComplexity), true
+	case "PointInTimeRecovery.retentionSeconds":
+		if e.ComplexityRoot.PointInTimeRecovery.RetentionSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointInTimeRecovery.RetentionSeconds(childComplexity), true
+	case "PointInTimeRecovery.since":
+		if e.ComplexityRoot.PointInTimeRecovery.Since == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointInTimeRecovery.Since(childComplexity), true
+	case "PointInTimeRecovery.snapshots":
+		if e.ComplexityRoot.PointInTimeRecovery.Snapshots == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointInTimeRecovery.Snapshots(childComplexity), true
+	case "PointInTimeRecovery.table":
+		if e.ComplexityRoot.PointInTimeRecovery.Table == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointInTimeRecovery.Table(childComplexity), true
+
+	case "PolicyChange.after":
+		if e.ComplexityRoot.PolicyChange.After == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyChange.After(childComplexity), true
+	case "PolicyChange.before":
+		if e.ComplexityRoot.PolicyChange.Before == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyChange.Before(childComplexity), true
+	case "PolicyChange.kind":
+		if e.ComplexityRoot.PolicyChange.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyChange.Kind(childComplexity), true
+	case "PolicyChange.name":
+		if e.ComplexityRoot.PolicyChange.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyChange.Name(childComplexity), true
+	case "PolicyChange.principal":
+		if e.ComplexityRoot.PolicyChange.Principal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyChange.Principal(childComplexity), true
+	case "PolicyChange.time":
+		if e.ComplexityRoot.PolicyChange.Time == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyChange.Time(childComplexity), true
+	case "PolicyChange.version":
+		if e.ComplexityRoot.PolicyChange.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyChange.Version(childComplexity), true
+
+	case "Principal.groups":
+		if e.ComplexityRoot.Principal.Groups == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Principal.Groups(childComplexity), true
+	case "Principal.id":
+		if e.ComplexityRoot.Principal.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Principal.ID(childComplexity), true
+	case "Principal.kind":
+		if e.ComplexityRoot.Principal.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Principal.Kind(childComplexity), true
+	case "Principal.roles":
+		if e.ComplexityRoot.Principal.Roles == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Principal.Roles(childComplexity), true
+	case "Principal.subject":
+		if e.ComplexityRoot.Principal.Subject == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Principal.Subject(childComplexity), true
 
 	case "Projection.nonKeyAttributes":
 		if e.ComplexityRoot.Projection.NonKeyAttributes == nil {
@@ -473,6 +1288,57 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Projection.Type(childComplexity), true
 
+	case "Query.apiKeys":
+		if e.ComplexityRoot.Query.APIKeys == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.APIKeys(childComplexity), true
+	case "Query.auditEvents":
+		if e.ComplexityRoot.Query.AuditEvents == nil {
+			break
+		}
+
+		args, err := ec.field_Query_auditEvents_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AuditEvents(childComplexity, args["from"].(*time.Time), args["to"].(*time.Time), args["principal"].(*string), args["action"].(*string), args["limit"].(*int)), true
+	case "Query.backup":
+		if e.ComplexityRoot.Query.Backup == nil {
+			break
+		}
+
+		args, err := ec.field_Query_backup_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Backup(childComplexity, args["id"].(string)), true
+	case "Query.backupJob":
+		if e.ComplexityRoot.Query.BackupJob == nil {
+			break
+		}
+
+		args, err := ec.field_Query_backupJob_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.BackupJob(childComplexity, args["id"].(string)), true
+	case "Query.backupJobs":
+		if e.ComplexityRoot.Query.BackupJobs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.BackupJobs(childComplexity), true
+	case "Query.backups":
+		if e.ComplexityRoot.Query.Backups == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Backups(childComplexity), true
 	case "Query.batchGetItems":
 		if e.ComplexityRoot.Query.BatchGetItems == nil {
 			break
@@ -496,6 +1362,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Item(childComplexity, args["table"].(string), args["key"].(model.JSON), args["projection"].([]string), args["consistentRead"].(*bool), args["typed"].(*bool)), true
+	case "Query.pointInTimeRecovery":
+		if e.ComplexityRoot.Query.PointInTimeRecovery == nil {
+			break
+		}
+
+		args, err := ec.field_Query_pointInTimeRecovery_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.PointInTimeRecovery(childComplexity, args["table"].(string)), true
+	case "Query.policyHistory":
+		if e.ComplexityRoot.Query.PolicyHistory == nil {
+			break
+		}
+
+		args, err := ec.field_Query_policyHistory_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.PolicyHistory(childComplexity, args["name"].(*string)), true
 	case "Query.query":
 		if e.ComplexityRoot.Query.Query == nil {
 			break
@@ -507,6 +1395,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Query(childComplexity, args["table"].(string), args["index"].(*string), args["partitionKey"].(*model.JSON), args["sortKey"].(*model.SortKeyInput), args["keyCondition"].(*model.ExpressionInput), args["filter"].(*model.ConditionInput), args["projection"].([]string), args["scanForward"].(*bool), args["limit"].(*int), args["after"].(model.Cursor), args["consistentRead"].(*bool), args["typed"].(*bool)), true
+	case "Query.roleBindings":
+		if e.ComplexityRoot.Query.RoleBindings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.RoleBindings(childComplexity), true
+	case "Query.roles":
+		if e.ComplexityRoot.Query.Roles == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Roles(childComplexity), true
 	case "Query.scan":
 		if e.ComplexityRoot.Query.Scan == nil {
 			break
@@ -529,6 +1429,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Table(childComplexity, args["name"].(string)), true
+	case "Query.tableHistory":
+		if e.ComplexityRoot.Query.TableHistory == nil {
+			break
+		}
+
+		args, err := ec.field_Query_tableHistory_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.TableHistory(childComplexity, args["name"].(string)), true
 	case "Query.tables":
 		if e.ComplexityRoot.Query.Tables == nil {
 			break
@@ -551,6 +1462,69 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.TransactGetItems(childComplexity, args["requests"].([]model.TransactGetInput), args["typed"].(*bool)), true
+	case "Query.verifyAudit":
+		if e.ComplexityRoot.Query.VerifyAudit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.VerifyAudit(childComplexity), true
+	case "Query.whoami":
+		if e.ComplexityRoot.Query.Whoami == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Whoami(childComplexity), true
+
+	case "Role.name":
+		if e.ComplexityRoot.Role.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Role.Name(childComplexity), true
+	case "Role.statements":
+		if e.ComplexityRoot.Role.Statements == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Role.Statements(childComplexity), true
+
+	case "RoleBinding.group":
+		if e.ComplexityRoot.RoleBinding.Group == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoleBinding.Group(childComplexity), true
+	case "RoleBinding.roles":
+		if e.ComplexityRoot.RoleBinding.Roles == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoleBinding.Roles(childComplexity), true
+
+	case "Statement.actions":
+		if e.ComplexityRoot.Statement.Actions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Statement.Actions(childComplexity), true
+	case "Statement.conditions":
+		if e.ComplexityRoot.Statement.Conditions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Statement.Conditions(childComplexity), true
+	case "Statement.effect":
+		if e.ComplexityRoot.Statement.Effect == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Statement.Effect(childComplexity), true
+	case "Statement.resources":
+		if e.ComplexityRoot.Statement.Resources == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Statement.Resources(childComplexity), true
 
 	case "Subscription.itemChanges":
 		if e.ComplexityRoot.Subscription.ItemChanges == nil {
@@ -651,6 +1625,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.TablePage.Tables(childComplexity), true
 
+	case "TableVersion.after":
+		if e.ComplexityRoot.TableVersion.After == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TableVersion.After(childComplexity), true
+	case "TableVersion.before":
+		if e.ComplexityRoot.TableVersion.Before == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TableVersion.Before(childComplexity), true
+	case "TableVersion.deleted":
+		if e.ComplexityRoot.TableVersion.Deleted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TableVersion.Deleted(childComplexity), true
+	case "TableVersion.version":
+		if e.ComplexityRoot.TableVersion.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TableVersion.Version(childComplexity), true
+
 	case "TransactWriteResult.actionCount":
 		if e.ComplexityRoot.TransactWriteResult.ActionCount == nil {
 			break
@@ -706,21 +1705,34 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("AttachRoleInput", ec.unmarshalInputAttachRoleInput),
 			graphql.NewInputUnmarshaler("BatchGetRequestInput", ec.unmarshalInputBatchGetRequestInput),
 			graphql.NewInputUnmarshaler("BatchWriteItemsInput", ec.unmarshalInputBatchWriteItemsInput),
 			graphql.NewInputUnmarshaler("ConditionCheckInput", ec.unmarshalInputConditionCheckInput),
 			graphql.NewInputUnmarshaler("ConditionInput", ec.unmarshalInputConditionInput),
+			graphql.NewInputUnmarshaler("ConditionsInput", ec.unmarshalInputConditionsInput),
+			graphql.NewInputUnmarshaler("CreateApiKeyInput", ec.unmarshalInputCreateApiKeyInput),
+			graphql.NewInputUnmarshaler("CreateBackupInput", ec.unmarshalInputCreateBackupInput),
 			graphql.NewInputUnmarshaler("CreateTableInput", ec.unmarshalInputCreateTableInput),
+			graphql.NewInputUnmarshaler("DeleteApiKeyInput", ec.unmarshalInputDeleteApiKeyInput),
+			graphql.NewInputUnmarshaler("DeleteBackupInput", ec.unmarshalInputDeleteBackupInput),
 			graphql.NewInputUnmarshaler("DeleteItemInput", ec.unmarshalInputDeleteItemInput),
+			graphql.NewInputUnmarshaler("DeleteRoleInput", ec.unmarshalInputDeleteRoleInput),
 			graphql.NewInputUnmarshaler("DeleteTableInput", ec.unmarshalInputDeleteTableInput),
+			graphql.NewInputUnmarshaler("DisableApiKeyInput", ec.unmarshalInputDisableApiKeyInput),
 			graphql.NewInputUnmarshaler("ExpressionInput", ec.unmarshalInputExpressionInput),
 			graphql.NewInputUnmarshaler("GlobalIndexInput", ec.unmarshalInputGlobalIndexInput),
 			graphql.NewInputUnmarshaler("KeyAttributeInput", ec.unmarshalInputKeyAttributeInput),
 			graphql.NewInputUnmarshaler("LocalIndexInput", ec.unmarshalInputLocalIndexInput),
 			graphql.NewInputUnmarshaler("ProjectionInput", ec.unmarshalInputProjectionInput),
 			graphql.NewInputUnmarshaler("PutItemInput", ec.unmarshalInputPutItemInput),
+			graphql.NewInputUnmarshaler("PutRoleInput", ec.unmarshalInputPutRoleInput),
+			graphql.NewInputUnmarshaler("RestoreBackupInput", ec.unmarshalInputRestoreBackupInput),
+			graphql.NewInputUnmarshaler("RestoreTableToPointInTimeInput", ec.unmarshalInputRestoreTableToPointInTimeInput),
 			graphql.NewInputUnmarshaler("SizeInput", ec.unmarshalInputSizeInput),
 			graphql.NewInputUnmarshaler("SortKeyInput", ec.unmarshalInputSortKeyInput),
+			graphql.NewInputUnmarshaler("StatementInput", ec.unmarshalInputStatementInput),
+			graphql.NewInputUnmarshaler("TableRenameInput", ec.unmarshalInputTableRenameInput),
 			graphql.NewInputUnmarshaler("TransactActionInput", ec.unmarshalInputTransactActionInput),
 			graphql.NewInputUnmarshaler("TransactDeleteInput", ec.unmarshalInputTransactDeleteInput),
 			graphql.NewInputUnmarshaler("TransactGetInput", ec.unmarshalInputTransactGetInput),
@@ -729,6 +1741,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("TransactWriteItemsInput", ec.unmarshalInputTransactWriteItemsInput),
 			graphql.NewInputUnmarshaler("UpdateInput", ec.unmarshalInputUpdateInput),
 			graphql.NewInputUnmarshaler("UpdateItemInput", ec.unmarshalInputUpdateItemInput),
+			graphql.NewInputUnmarshaler("UpdatePointInTimeRecoveryInput", ec.unmarshalInputUpdatePointInTimeRecoveryInput),
 			graphql.NewInputUnmarshaler("UpdateTableInput", ec.unmarshalInputUpdateTableInput),
 			graphql.NewInputUnmarshaler("WriteRequestInput", ec.unmarshalInputWriteRequestInput),
 		)
@@ -1431,12 +2444,508 @@ type Subscription {
   ): ItemChange!
 }
 `, BuiltIn: false},
+	{Name: "../admin.graphqls", Input: `# Shoal's security administration: API keys, roles and policies, the audit
+# log and the configuration history (package auth). Every field here needs
+# an admin:* permission except whoami, and tableHistory (table:history).
+
+"""An API key, without its secret (which is shown once, at creation)."""
+type ApiKey {
+  id: String!
+  name: String!
+  roles: [String!]!
+  disabled: Boolean!
+  createdAt: Time!
+  createdBy: String!
+  "null for a key that does not expire"
+  expiresAt: Time
+}
+
+"""A new API key and its secret form, ` + "`" + `shoal_<id>_<secret>` + "`" + `: store it now, it is never shown again."""
+type CreatedApiKey {
+  key: ApiKey!
+  secret: String!
+}
+
+enum Effect {
+  allow
+  deny
+}
+
+"""Fine-grained conditions of a statement; every condition given must hold."""
+type Conditions {
+  "the table's partition key must equal one of these; ${sub} is the caller's user id (or API key id)"
+  leadingKeys: [String!]
+  "the only top-level attributes the caller may read and write"
+  attributes: [String!]
+  "CIDR ranges the caller's address must lie in"
+  sourceIp: [String!]
+}
+
+"""One statement of a role."""
+type Statement {
+  effect: Effect!
+  "e.g. item:get, item:*, table:query, stream:subscribe, admin:*"
+  actions: [String!]!
+  "e.g. table/Orders, table/Orders/index/*, table/*, *"
+  resources: [String!]!
+  conditions: Conditions
+}
+
+"""A named set of statements."""
+type Role {
+  name: String!
+  statements: [Statement!]!
+}
+
+"""The roles attached to a JWT group."""
+type RoleBinding {
+  group: String!
+  roles: [String!]!
+}
+
+"""One entry of the audit log."""
+type AuditEvent {
+  seq: Int!
+  time: Time!
+  principal: String!
+  action: String!
+  resource: String!
+  source: String!
+  "ok, denied, denied: <reason>, or error: <CODE>"
+  outcome: String!
+  requestId: String!
+  hash: String!
+}
+
+"""The result of checking the audit log's hash chain."""
+type AuditVerification {
+  ok: Boolean!
+  entries: Int!
+  "the first entry that breaks the chain; null when ok"
+  firstBadSeq: Int
+  problem: String
+}
+
+"""One stored version of a table definition."""
+type TableVersion {
+  version: Int!
+  "true on the last version of a deleted table"
+  deleted: Boolean!
+  "the definition before this version (null for a creation)"
+  before: Table
+  after: Table!
+}
+
+"""One change of the access configuration."""
+type PolicyChange {
+  version: Int!
+  time: Time!
+  principal: String!
+  "role, binding or apikey"
+  kind: String!
+  name: String!
+  before: JSON
+  after: JSON
+}
+
+"""Who the caller is."""
+type Principal {
+  id: String!
+  kind: String!
+  subject: String!
+  roles: [String!]!
+  groups: [String!]!
+}
+
+input CreateApiKeyInput {
+  name: String!
+  roles: [String!]! = []
+  expiresAt: Time
+}
+
+input DisableApiKeyInput {
+  id: String!
+  "false enables the key again"
+  disabled: Boolean! = true
+}
+
+input DeleteApiKeyInput {
+  id: String!
+}
+
+input ConditionsInput {
+  leadingKeys: [String!]
+  attributes: [String!]
+  sourceIp: [String!]
+}
+
+input StatementInput {
+  effect: Effect!
+  actions: [String!]!
+  resources: [String!]!
+  conditions: ConditionsInput
+}
+
+input PutRoleInput {
+  name: String!
+  statements: [StatementInput!]!
+}
+
+input DeleteRoleInput {
+  name: String!
+}
+
+"""Attach a role to (or, with detach, remove it from) an API key or a JWT group."""
+input AttachRoleInput {
+  role: String!
+  apiKeyId: String
+  group: String
+  detach: Boolean! = false
+}
+
+extend type Query {
+  "the caller"
+  whoami: Principal!
+  apiKeys: [ApiKey!]!
+  roles: [Role!]!
+  roleBindings: [RoleBinding!]!
+  "audit events, newest first; ` + "`" + `to` + "`" + ` is exclusive; action may end in *"
+  auditEvents(from: Time, to: Time, principal: String, action: String, limit: Int = 100): [AuditEvent!]!
+  "checks the audit log's hash chain end to end"
+  verifyAudit: AuditVerification!
+  "every version of the definitions of the tables that had this name, oldest first"
+  tableHistory(name: String!): [TableVersion!]!
+  "changes of roles, group bindings and API keys, oldest first; name selects one"
+  policyHistory(name: String): [PolicyChange!]!
+}
+
+extend type Mutation {
+  createApiKey(input: CreateApiKeyInput!): CreatedApiKey!
+  disableApiKey(input: DisableApiKeyInput!): ApiKey!
+  deleteApiKey(input: DeleteApiKeyInput!): Boolean!
+  putRole(input: PutRoleInput!): Role!
+  deleteRole(input: DeleteRoleInput!): Boolean!
+  attachRole(input: AttachRoleInput!): Boolean!
+}
+`, BuiltIn: false},
+	{Name: "../backup.graphqls", Input: `# Backups, restores and point-in-time recovery (engine/backup.go and
+# engine/pitr.go). Every field here needs the admin:backups permission.
+# Backups and restores run in the background: the mutations that start one
+# return its job, whose progress ` + "`" + `backupJob(id)` + "`" + ` reports.
+
+"""What a backup or restore job has done so far."""
+type BackupProgress {
+  "snapshot (backup); verify, load or replay (restore); done"
+  phase: String!
+  items: Int!
+  bytes: Int!
+  "0 while not known (a replay's totals never are)"
+  totalItems: Int!
+  totalBytes: Int!
+  elapsedSeconds: Float!
+  bytesPerSecond: Float!
+  itemsPerSecond: Float!
+  "estimated seconds left at the average rate; null when unknown"
+  etaSeconds: Float
+}
+
+enum BackupJobKind {
+  BACKUP
+  RESTORE
+  PITR_RESTORE
+}
+
+enum BackupJobState {
+  RUNNING
+  SUCCEEDED
+  FAILED
+}
+
+"""A backup or restore running in the background, or recently finished."""
+type BackupJob {
+  id: String!
+  kind: BackupJobKind!
+  state: BackupJobState!
+  "the backup written or read; null for a point-in-time restore"
+  backupId: String
+  "the tables backed up, or the tables the restore creates"
+  tables: [String!]!
+  startedAt: Time!
+  endedAt: Time
+  progress: BackupProgress!
+  "why a FAILED job failed, and its code (VALIDATION for a corrupt backup)"
+  error: String
+  errorCode: String
+}
+
+"""One table of a backup, with its settings as they were."""
+type BackupTable {
+  name: String!
+  itemCount: Int!
+  sizeBytes: Int!
+  "the table's change-log position at the snapshot"
+  seq: String!
+  streamViewType: StreamViewType!
+  ttlAttribute: String
+  globalIndexes: [String!]!
+  localIndexes: [String!]!
+  pointInTimeRecovery: Boolean!
+}
+
+"""A backup: a directory of checksummed files taken from one consistent snapshot."""
+type Backup {
+  id: String!
+  name: String
+  "ON_DEMAND"
+  kind: String!
+  "the backup holds every change made at or before this time"
+  snapshotAt: Time!
+  completedAt: Time!
+  encrypted: Boolean!
+  tables: [BackupTable!]!
+  itemCount: Int!
+  "the items' stored bytes"
+  sizeBytes: Int!
+  "what the files take on disk"
+  fileBytes: Int!
+}
+
+"""A table's point-in-time recovery."""
+type PointInTimeRecovery {
+  table: String!
+  enabled: Boolean!
+  retentionSeconds: Int!
+  "when it was last turned on"
+  since: Time
+  "the window a restore may ask for; null until the first snapshot"
+  earliestRestorableTime: Time
+  latestRestorableTime: Time
+  snapshots: Int!
+}
+
+input CreateBackupInput {
+  "the tables to back up; null or empty: every table"
+  tables: [String!]
+  name: String
+}
+
+input DeleteBackupInput {
+  id: String!
+}
+
+input TableRenameInput {
+  source: String!
+  target: String!
+}
+
+input RestoreBackupInput {
+  backupId: String!
+  "the new table, for a backup of one table"
+  target: String
+  "the tables of a multi-table backup to restore, and their new names"
+  tables: [TableRenameInput!]
+}
+
+input RestoreTableToPointInTimeInput {
+  source: String!
+  target: String!
+  "the instant to restore; required unless latest"
+  time: Time
+  latest: Boolean! = false
+}
+
+input UpdatePointInTimeRecoveryInput {
+  table: String!
+  enabled: Boolean!
+  "the recovery window (1 s to 35 days); null keeps it (the server's default is 7 days)"
+  retentionSeconds: Int
+}
+
+extend type Query {
+  "the on-demand backups, oldest first"
+  backups: [Backup!]!
+  backup(id: String!): Backup
+  backupJob(id: String!): BackupJob
+  "running and recently finished jobs, newest first"
+  backupJobs: [BackupJob!]!
+  pointInTimeRecovery(table: String!): PointInTimeRecovery!
+}
+
+extend type Mutation {
+  "starts a backup; it runs in the background"
+  createBackup(input: CreateBackupInput!): BackupJob!
+  deleteBackup(input: DeleteBackupInput!): Backup!
+  "starts a restore into new tables; every file is checked before anything is created"
+  restoreBackup(input: RestoreBackupInput!): BackupJob!
+  "starts a point-in-time restore into a new table"
+  restoreTableToPointInTime(input: RestoreTableToPointInTimeInput!): BackupJob!
+  updatePointInTimeRecovery(input: UpdatePointInTimeRecoveryInput!): PointInTimeRecovery!
+}
+`, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
 // childFields_* functions provide shared child field context lookups.
 // Each function is generated once per unique object type, deduplicating the
 // switch statements that were previously inlined in every fieldContext_* function.
+
+func (ec *executionContext) childFields_ApiKey(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ApiKey_id(ctx, field)
+	case "name":
+		return ec.fieldContext_ApiKey_name(ctx, field)
+	case "roles":
+		return ec.fieldContext_ApiKey_roles(ctx, field)
+	case "disabled":
+		return ec.fieldContext_ApiKey_disabled(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_ApiKey_createdAt(ctx, field)
+	case "createdBy":
+		return ec.fieldContext_ApiKey_createdBy(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_ApiKey_expiresAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ApiKey", field.Name)
+}
+
+func (ec *executionContext) childFields_AuditEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "seq":
+		return ec.fieldContext_AuditEvent_seq(ctx, field)
+	case "time":
+		return ec.fieldContext_AuditEvent_time(ctx, field)
+	case "principal":
+		return ec.fieldContext_AuditEvent_principal(ctx, field)
+	case "action":
+		return ec.fieldContext_AuditEvent_action(ctx, field)
+	case "resource":
+		return ec.fieldContext_AuditEvent_resource(ctx, field)
+	case "source":
+		return ec.fieldContext_AuditEvent_source(ctx, field)
+	case "outcome":
+		return ec.fieldContext_AuditEvent_outcome(ctx, field)
+	case "requestId":
+		return ec.fieldContext_AuditEvent_requestId(ctx, field)
+	case "hash":
+		return ec.fieldContext_AuditEvent_hash(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditEvent", field.Name)
+}
+
+func (ec *executionContext) childFields_AuditVerification(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "ok":
+		return ec.fieldContext_AuditVerification_ok(ctx, field)
+	case "entries":
+		return ec.fieldContext_AuditVerification_entries(ctx, field)
+	case "firstBadSeq":
+		return ec.fieldContext_AuditVerification_firstBadSeq(ctx, field)
+	case "problem":
+		return ec.fieldContext_AuditVerification_problem(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditVerification", field.Name)
+}
+
+func (ec *executionContext) childFields_Backup(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Backup_id(ctx, field)
+	case "name":
+		return ec.fieldContext_Backup_name(ctx, field)
+	case "kind":
+		return ec.fieldContext_Backup_kind(ctx, field)
+	case "snapshotAt":
+		return ec.fieldContext_Backup_snapshotAt(ctx, field)
+	case "completedAt":
+		return ec.fieldContext_Backup_completedAt(ctx, field)
+	case "encrypted":
+		return ec.fieldContext_Backup_encrypted(ctx, field)
+	case "tables":
+		return ec.fieldContext_Backup_tables(ctx, field)
+	case "itemCount":
+		return ec.fieldContext_Backup_itemCount(ctx, field)
+	case "sizeBytes":
+		return ec.fieldContext_Backup_sizeBytes(ctx, field)
+	case "fileBytes":
+		return ec.fieldContext_Backup_fileBytes(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Backup", field.Name)
+}
+
+func (ec *executionContext) childFields_BackupJob(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_BackupJob_id(ctx, field)
+	case "kind":
+		return ec.fieldContext_BackupJob_kind(ctx, field)
+	case "state":
+		return ec.fieldContext_BackupJob_state(ctx, field)
+	case "backupId":
+		return ec.fieldContext_BackupJob_backupId(ctx, field)
+	case "tables":
+		return ec.fieldContext_BackupJob_tables(ctx, field)
+	case "startedAt":
+		return ec.fieldContext_BackupJob_startedAt(ctx, field)
+	case "endedAt":
+		return ec.fieldContext_BackupJob_endedAt(ctx, field)
+	case "progress":
+		return ec.fieldContext_BackupJob_progress(ctx, field)
+	case "error":
+		return ec.fieldContext_BackupJob_error(ctx, field)
+	case "errorCode":
+		return ec.fieldContext_BackupJob_errorCode(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BackupJob", field.Name)
+}
+
+func (ec *executionContext) childFields_BackupProgress(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "phase":
+		return ec.fieldContext_BackupProgress_phase(ctx, field)
+	case "items":
+		return ec.fieldContext_BackupProgress_items(ctx, field)
+	case "bytes":
+		return ec.fieldContext_BackupProgress_bytes(ctx, field)
+	case "totalItems":
+		return ec.fieldContext_BackupProgress_totalItems(ctx, field)
+	case "totalBytes":
+		return ec.fieldContext_BackupProgress_totalBytes(ctx, field)
+	case "elapsedSeconds":
+		return ec.fieldContext_BackupProgress_elapsedSeconds(ctx, field)
+	case "bytesPerSecond":
+		return ec.fieldContext_BackupProgress_bytesPerSecond(ctx, field)
+	case "itemsPerSecond":
+		return ec.fieldContext_BackupProgress_itemsPerSecond(ctx, field)
+	case "etaSeconds":
+		return ec.fieldContext_BackupProgress_etaSeconds(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BackupProgress", field.Name)
+}
+
+func (ec *executionContext) childFields_BackupTable(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_BackupTable_name(ctx, field)
+	case "itemCount":
+		return ec.fieldContext_BackupTable_itemCount(ctx, field)
+	case "sizeBytes":
+		return ec.fieldContext_BackupTable_sizeBytes(ctx, field)
+	case "seq":
+		return ec.fieldContext_BackupTable_seq(ctx, field)
+	case "streamViewType":
+		return ec.fieldContext_BackupTable_streamViewType(ctx, field)
+	case "ttlAttribute":
+		return ec.fieldContext_BackupTable_ttlAttribute(ctx, field)
+	case "globalIndexes":
+		return ec.fieldContext_BackupTable_globalIndexes(ctx, field)
+	case "localIndexes":
+		return ec.fieldContext_BackupTable_localIndexes(ctx, field)
+	case "pointInTimeRecovery":
+		return ec.fieldContext_BackupTable_pointInTimeRecovery(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BackupTable", field.Name)
+}
 
 func (ec *executionContext) childFields_BatchGetResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
@@ -1454,6 +2963,28 @@ func (ec *executionContext) childFields_BatchWriteResult(ctx context.Context, fi
 		return ec.fieldContext_BatchWriteResult_unprocessed(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type BatchWriteResult", field.Name)
+}
+
+func (ec *executionContext) childFields_Conditions(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "leadingKeys":
+		return ec.fieldContext_Conditions_leadingKeys(ctx, field)
+	case "attributes":
+		return ec.fieldContext_Conditions_attributes(ctx, field)
+	case "sourceIp":
+		return ec.fieldContext_Conditions_sourceIp(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Conditions", field.Name)
+}
+
+func (ec *executionContext) childFields_CreatedApiKey(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_CreatedApiKey_key(ctx, field)
+	case "secret":
+		return ec.fieldContext_CreatedApiKey_secret(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreatedApiKey", field.Name)
 }
 
 func (ec *executionContext) childFields_Index(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1532,6 +3063,62 @@ func (ec *executionContext) childFields_KeySchema(ctx context.Context, field gra
 	return nil, fmt.Errorf("no field named %q was found under type KeySchema", field.Name)
 }
 
+func (ec *executionContext) childFields_PointInTimeRecovery(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "table":
+		return ec.fieldContext_PointInTimeRecovery_table(ctx, field)
+	case "enabled":
+		return ec.fieldContext_PointInTimeRecovery_enabled(ctx, field)
+	case "retentionSeconds":
+		return ec.fieldContext_PointInTimeRecovery_retentionSeconds(ctx, field)
+	case "since":
+		return ec.fieldContext_PointInTimeRecovery_since(ctx, field)
+	case "earliestRestorableTime":
+		return ec.fieldContext_PointInTimeRecovery_earliestRestorableTime(ctx, field)
+	case "latestRestorableTime":
+		return ec.fieldContext_PointInTimeRecovery_latestRestorableTime(ctx, field)
+	case "snapshots":
+		return ec.fieldContext_PointInTimeRecovery_snapshots(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PointInTimeRecovery", field.Name)
+}
+
+func (ec *executionContext) childFields_PolicyChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "version":
+		return ec.fieldContext_PolicyChange_version(ctx, field)
+	case "time":
+		return ec.fieldContext_PolicyChange_time(ctx, field)
+	case "principal":
+		return ec.fieldContext_PolicyChange_principal(ctx, field)
+	case "kind":
+		return ec.fieldContext_PolicyChange_kind(ctx, field)
+	case "name":
+		return ec.fieldContext_PolicyChange_name(ctx, field)
+	case "before":
+		return ec.fieldContext_PolicyChange_before(ctx, field)
+	case "after":
+		return ec.fieldContext_PolicyChange_after(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PolicyChange", field.Name)
+}
+
+func (ec *executionContext) childFields_Principal(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Principal_id(ctx, field)
+	case "kind":
+		return ec.fieldContext_Principal_kind(ctx, field)
+	case "subject":
+		return ec.fieldContext_Principal_subject(ctx, field)
+	case "roles":
+		return ec.fieldContext_Principal_roles(ctx, field)
+	case "groups":
+		return ec.fieldContext_Principal_groups(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Principal", field.Name)
+}
+
 func (ec *executionContext) childFields_Projection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "type":
@@ -1540,6 +3127,40 @@ func (ec *executionContext) childFields_Projection(ctx context.Context, field gr
 		return ec.fieldContext_Projection_nonKeyAttributes(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Projection", field.Name)
+}
+
+func (ec *executionContext) childFields_Role(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_Role_name(ctx, field)
+	case "statements":
+		return ec.fieldContext_Role_statements(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Role", field.Name)
+}
+
+func (ec *executionContext) childFields_RoleBinding(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "group":
+		return ec.fieldContext_RoleBinding_group(ctx, field)
+	case "roles":
+		return ec.fieldContext_RoleBinding_roles(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RoleBinding", field.Name)
+}
+
+func (ec *executionContext) childFields_Statement(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "effect":
+		return ec.fieldContext_Statement_effect(ctx, field)
+	case "actions":
+		return ec.fieldContext_Statement_actions(ctx, field)
+	case "resources":
+		return ec.fieldContext_Statement_resources(ctx, field)
+	case "conditions":
+		return ec.fieldContext_Statement_conditions(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Statement", field.Name)
 }
 
 func (ec *executionContext) childFields_Table(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1586,6 +3207,20 @@ func (ec *executionContext) childFields_TablePage(ctx context.Context, field gra
 		return ec.fieldContext_TablePage_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TablePage", field.Name)
+}
+
+func (ec *executionContext) childFields_TableVersion(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "version":
+		return ec.fieldContext_TableVersion_version(ctx, field)
+	case "deleted":
+		return ec.fieldContext_TableVersion_deleted(ctx, field)
+	case "before":
+		return ec.fieldContext_TableVersion_before(ctx, field)
+	case "after":
+		return ec.fieldContext_TableVersion_after(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TableVersion", field.Name)
 }
 
 func (ec *executionContext) childFields_TransactWriteResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1742,12 +3377,54 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 
 // region    ***************************** args.gotpl *****************************
 
+func (ec *executionContext) field_Mutation_attachRole_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.AttachRoleInput, error) {
+			return ec.unmarshalNAttachRoleInput2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐAttachRoleInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_batchWriteItems_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.BatchWriteItemsInput, error) {
 			return ec.unmarshalNBatchWriteItemsInput2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐBatchWriteItemsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createApiKey_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreateAPIKeyInput, error) {
+			return ec.unmarshalNCreateApiKeyInput2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐCreateAPIKeyInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createBackup_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreateBackupInput, error) {
+			return ec.unmarshalNCreateBackupInput2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐCreateBackupInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -1770,12 +3447,54 @@ func (ec *executionContext) field_Mutation_createTable_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_deleteApiKey_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.DeleteAPIKeyInput, error) {
+			return ec.unmarshalNDeleteApiKeyInput2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐDeleteAPIKeyInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deleteBackup_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.DeleteBackupInput, error) {
+			return ec.unmarshalNDeleteBackupInput2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐDeleteBackupInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_deleteItem_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.DeleteItemInput, error) {
 			return ec.unmarshalNDeleteItemInput2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐDeleteItemInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deleteRole_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.DeleteRoleInput, error) {
+			return ec.unmarshalNDeleteRoleInput2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐDeleteRoleInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -1798,12 +3517,68 @@ func (ec *executionContext) field_Mutation_deleteTable_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_disableApiKey_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.DisableAPIKeyInput, error) {
+			return ec.unmarshalNDisableApiKeyInput2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐDisableAPIKeyInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_putItem_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.PutItemInput, error) {
 			return ec.unmarshalNPutItemInput2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐPutItemInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_putRole_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.PutRoleInput, error) {
+			return ec.unmarshalNPutRoleInput2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐPutRoleInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_restoreBackup_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RestoreBackupInput, error) {
+			return ec.unmarshalNRestoreBackupInput2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐRestoreBackupInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_restoreTableToPointInTime_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RestoreTableToPointInTimeInput, error) {
+			return ec.unmarshalNRestoreTableToPointInTimeInput2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐRestoreTableToPointInTimeInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -1840,6 +3615,20 @@ func (ec *executionContext) field_Mutation_updateItem_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_updatePointInTimeRecovery_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdatePointInTimeRecoveryInput, error) {
+			return ec.unmarshalNUpdatePointInTimeRecoveryInput2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐUpdatePointInTimeRecoveryInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_updateTable_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -1865,6 +3654,80 @@ func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["name"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_auditEvents_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "principal",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["principal"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "action",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["action"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "limit",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["limit"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_backupJob_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_backup_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -1933,6 +3796,34 @@ func (ec *executionContext) field_Query_item_args(ctx context.Context, rawArgs m
 		return nil, err
 	}
 	args["typed"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_pointInTimeRecovery_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "table",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["table"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_policyHistory_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "name",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["name"] = arg0
 	return args, nil
 }
 
@@ -2121,6 +4012,20 @@ func (ec *executionContext) field_Query_scan_args(ctx context.Context, rawArgs m
 		return nil, err
 	}
 	args["typed"] = arg9
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_tableHistory_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "name",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["name"] = arg0
 	return args, nil
 }
 
@@ -2326,6 +4231,1358 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 
 // region    **************************** field.gotpl *****************************
 
+func (ec *executionContext) _ApiKey_id(ctx context.Context, field graphql.CollectedField, obj *model.APIKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKey_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKey_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApiKey", field, false, false, "String")
+}
+
+func (ec *executionContext) _ApiKey_name(ctx context.Context, field graphql.CollectedField, obj *model.APIKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKey_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKey_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApiKey", field, false, false, "String")
+}
+
+func (ec *executionContext) _ApiKey_roles(ctx context.Context, field graphql.CollectedField, obj *model.APIKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKey_roles(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Roles, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKey_roles(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApiKey", field, false, false, "String")
+}
+
+func (ec *executionContext) _ApiKey_disabled(ctx context.Context, field graphql.CollectedField, obj *model.APIKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKey_disabled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Disabled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKey_disabled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApiKey", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ApiKey_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.APIKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKey_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKey_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApiKey", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ApiKey_createdBy(ctx context.Context, field graphql.CollectedField, obj *model.APIKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKey_createdBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKey_createdBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApiKey", field, false, false, "String")
+}
+
+func (ec *executionContext) _ApiKey_expiresAt(ctx context.Context, field graphql.CollectedField, obj *model.APIKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKey_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKey_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApiKey", field, false, false, "Time")
+}
+
+func (ec *executionContext) _AuditEvent_seq(ctx context.Context, field graphql.CollectedField, obj *model.AuditEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEvent_seq(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Seq, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEvent_seq(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AuditEvent_time(ctx context.Context, field graphql.CollectedField, obj *model.AuditEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEvent_time(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Time, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEvent_time(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "Time")
+}
+
+func (ec *executionContext) _AuditEvent_principal(ctx context.Context, field graphql.CollectedField, obj *model.AuditEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEvent_principal(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Principal, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEvent_principal(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _AuditEvent_action(ctx context.Context, field graphql.CollectedField, obj *model.AuditEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEvent_action(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Action, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEvent_action(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _AuditEvent_resource(ctx context.Context, field graphql.CollectedField, obj *model.AuditEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEvent_resource(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Resource, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEvent_resource(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _AuditEvent_source(ctx context.Context, field graphql.CollectedField, obj *model.AuditEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEvent_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEvent_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _AuditEvent_outcome(ctx context.Context, field graphql.CollectedField, obj *model.AuditEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEvent_outcome(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Outcome, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEvent_outcome(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _AuditEvent_requestId(ctx context.Context, field graphql.CollectedField, obj *model.AuditEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEvent_requestId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RequestID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEvent_requestId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _AuditEvent_hash(ctx context.Context, field graphql.CollectedField, obj *model.AuditEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEvent_hash(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Hash, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEvent_hash(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _AuditVerification_ok(ctx context.Context, field graphql.CollectedField, obj *model.AuditVerification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditVerification_ok(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ok, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditVerification_ok(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditVerification", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _AuditVerification_entries(ctx context.Context, field graphql.CollectedField, obj *model.AuditVerification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditVerification_entries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Entries, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditVerification_entries(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditVerification", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AuditVerification_firstBadSeq(ctx context.Context, field graphql.CollectedField, obj *model.AuditVerification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditVerification_firstBadSeq(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FirstBadSeq, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AuditVerification_firstBadSeq(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditVerification", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AuditVerification_problem(ctx context.Context, field graphql.CollectedField, obj *model.AuditVerification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditVerification_problem(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Problem, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AuditVerification_problem(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditVerification", field, false, false, "String")
+}
+
+func (ec *executionContext) _Backup_id(ctx context.Context, field graphql.CollectedField, obj *model.Backup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Backup_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Backup_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Backup", field, false, false, "String")
+}
+
+func (ec *executionContext) _Backup_name(ctx context.Context, field graphql.CollectedField, obj *model.Backup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Backup_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Backup_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Backup", field, false, false, "String")
+}
+
+func (ec *executionContext) _Backup_kind(ctx context.Context, field graphql.CollectedField, obj *model.Backup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Backup_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Backup_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Backup", field, false, false, "String")
+}
+
+func (ec *executionContext) _Backup_snapshotAt(ctx context.Context, field graphql.CollectedField, obj *model.Backup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Backup_snapshotAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SnapshotAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Backup_snapshotAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Backup", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Backup_completedAt(ctx context.Context, field graphql.CollectedField, obj *model.Backup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Backup_completedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CompletedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Backup_completedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Backup", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Backup_encrypted(ctx context.Context, field graphql.CollectedField, obj *model.Backup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Backup_encrypted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Encrypted, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Backup_encrypted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Backup", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Backup_tables(ctx context.Context, field graphql.CollectedField, obj *model.Backup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Backup_tables(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tables, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.BackupTable) graphql.Marshaler {
+			return ec.marshalNBackupTable2ᚕgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐBackupTableᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Backup_tables(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Backup",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BackupTable(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Backup_itemCount(ctx context.Context, field graphql.CollectedField, obj *model.Backup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Backup_itemCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ItemCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Backup_itemCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Backup", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Backup_sizeBytes(ctx context.Context, field graphql.CollectedField, obj *model.Backup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Backup_sizeBytes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SizeBytes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Backup_sizeBytes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Backup", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Backup_fileBytes(ctx context.Context, field graphql.CollectedField, obj *model.Backup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Backup_fileBytes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FileBytes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Backup_fileBytes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Backup", field, false, false, "Int")
+}
+
+func (ec *executionContext) _BackupJob_id(ctx context.Context, field graphql.CollectedField, obj *model.BackupJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BackupJob_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BackupJob_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BackupJob", field, false, false, "String")
+}
+
+func (ec *executionContext) _BackupJob_kind(ctx context.Context, field graphql.CollectedField, obj *model.BackupJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BackupJob_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.BackupJobKind) graphql.Marshaler {
+			return ec.marshalNBackupJobKind2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐBackupJobKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BackupJob_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BackupJob", field, false, false, "BackupJobKind")
+}
+
+func (ec *executionContext) _BackupJob_state(ctx context.Context, field graphql.CollectedField, obj *model.BackupJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BackupJob_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.State, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.BackupJobState) graphql.Marshaler {
+			return ec.marshalNBackupJobState2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐBackupJobState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BackupJob_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BackupJob", field, false, false, "BackupJobState")
+}
+
+func (ec *executionContext) _BackupJob_backupId(ctx context.Context, field graphql.CollectedField, obj *model.BackupJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BackupJob_backupId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BackupID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BackupJob_backupId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BackupJob", field, false, false, "String")
+}
+
+func (ec *executionContext) _BackupJob_tables(ctx context.Context, field graphql.CollectedField, obj *model.BackupJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BackupJob_tables(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tables, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BackupJob_tables(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BackupJob", field, false, false, "String")
+}
+
+func (ec *executionContext) _BackupJob_startedAt(ctx context.Context, field graphql.CollectedField, obj *model.BackupJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BackupJob_startedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BackupJob_startedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BackupJob", field, false, false, "Time")
+}
+
+func (ec *executionContext) _BackupJob_endedAt(ctx context.Context, field graphql.CollectedField, obj *model.BackupJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BackupJob_endedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EndedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BackupJob_endedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BackupJob", field, false, false, "Time")
+}
+
+func (ec *executionContext) _BackupJob_progress(ctx context.Context, field graphql.CollectedField, obj *model.BackupJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BackupJob_progress(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Progress, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.BackupProgress) graphql.Marshaler {
+			return ec.marshalNBackupProgress2ᚖgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐBackupProgress(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BackupJob_progress(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BackupJob",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BackupProgress(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BackupJob_error(ctx context.Context, field graphql.CollectedField, obj *model.BackupJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BackupJob_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BackupJob_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BackupJob", field, false, false, "String")
+}
+
+func (ec *executionContext) _BackupJob_errorCode(ctx context.Context, field graphql.CollectedField, obj *model.BackupJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BackupJob_errorCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ErrorCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BackupJob_errorCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BackupJob", field, false, false, "String")
+}
+
+func (ec *executionContext) _BackupProgress_phase(ctx context.Context, field graphql.CollectedField, obj *model.BackupProgress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BackupProgress_phase(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Phase, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BackupProgress_phase(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BackupProgress", field, false, false, "String")
+}
+
+func (ec *executionContext) _BackupProgress_items(ctx context.Context, field graphql.CollectedField, obj *model.BackupProgress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BackupProgress_items(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Items, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BackupProgress_items(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BackupProgress", field, false, false, "Int")
+}
+
+func (ec *executionContext) _BackupProgress_bytes(ctx context.Context, field graphql.CollectedField, obj *model.BackupProgress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BackupProgress_bytes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Bytes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BackupProgress_bytes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BackupProgress", field, false, false, "Int")
+}
+
+func (ec *executionContext) _BackupProgress_totalItems(ctx context.Context, field graphql.CollectedField, obj *model.BackupProgress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BackupProgress_totalItems(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalItems, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BackupProgress_totalItems(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BackupProgress", field, false, false, "Int")
+}
+
+func (ec *executionContext) _BackupProgress_totalBytes(ctx context.Context, field graphql.CollectedField, obj *model.BackupProgress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BackupProgress_totalBytes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalBytes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BackupProgress_totalBytes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BackupProgress", field, false, false, "Int")
+}
+
+func (ec *executionContext) _BackupProgress_elapsedSeconds(ctx context.Context, field graphql.CollectedField, obj *model.BackupProgress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BackupProgress_elapsedSeconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ElapsedSeconds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BackupProgress_elapsedSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BackupProgress", field, false, false, "Float")
+}
+
+func (ec *executionContext) _BackupProgress_bytesPerSecond(ctx context.Context, field graphql.CollectedField, obj *model.BackupProgress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BackupProgress_bytesPerSecond(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BytesPerSecond, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BackupProgress_bytesPerSecond(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BackupProgress", field, false, false, "Float")
+}
+
+func (ec *executionContext) _BackupProgress_itemsPerSecond(ctx context.Context, field graphql.CollectedField, obj *model.BackupProgress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BackupProgress_itemsPerSecond(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ItemsPerSecond, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BackupProgress_itemsPerSecond(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BackupProgress", field, false, false, "Float")
+}
+
+func (ec *executionContext) _BackupProgress_etaSeconds(ctx context.Context, field graphql.CollectedField, obj *model.BackupProgress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BackupProgress_etaSeconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EtaSeconds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BackupProgress_etaSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BackupProgress", field, false, false, "Float")
+}
+
+func (ec *executionContext) _BackupTable_name(ctx context.Context, field graphql.CollectedField, obj *model.BackupTable) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BackupTable_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BackupTable_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BackupTable", field, false, false, "String")
+}
+
+func (ec *executionContext) _BackupTable_itemCount(ctx context.Context, field graphql.CollectedField, obj *model.BackupTable) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BackupTable_itemCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ItemCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BackupTable_itemCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BackupTable", field, false, false, "Int")
+}
+
+func (ec *executionContext) _BackupTable_sizeBytes(ctx context.Context, field graphql.CollectedField, obj *model.BackupTable) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BackupTable_sizeBytes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SizeBytes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BackupTable_sizeBytes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BackupTable", field, false, false, "Int")
+}
+
+func (ec *executionContext) _BackupTable_seq(ctx context.Context, field graphql.CollectedField, obj *model.BackupTable) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BackupTable_seq(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Seq, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BackupTable_seq(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BackupTable", field, false, false, "String")
+}
+
+func (ec *executionContext) _BackupTable_streamViewType(ctx context.Context, field graphql.CollectedField, obj *model.BackupTable) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BackupTable_streamViewType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StreamViewType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.StreamViewType) graphql.Marshaler {
+			return ec.marshalNStreamViewType2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐStreamViewType(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BackupTable_streamViewType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BackupTable", field, false, false, "StreamViewType")
+}
+
+func (ec *executionContext) _BackupTable_ttlAttribute(ctx context.Context, field graphql.CollectedField, obj *model.BackupTable) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BackupTable_ttlAttribute(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TTLAttribute, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BackupTable_ttlAttribute(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BackupTable", field, false, false, "String")
+}
+
+func (ec *executionContext) _BackupTable_globalIndexes(ctx context.Context, field graphql.CollectedField, obj *model.BackupTable) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BackupTable_globalIndexes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GlobalIndexes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BackupTable_globalIndexes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BackupTable", field, false, false, "String")
+}
+
+func (ec *executionContext) _BackupTable_localIndexes(ctx context.Context, field graphql.CollectedField, obj *model.BackupTable) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BackupTable_localIndexes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LocalIndexes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BackupTable_localIndexes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BackupTable", field, false, false, "String")
+}
+
+func (ec *executionContext) _BackupTable_pointInTimeRecovery(ctx context.Context, field graphql.CollectedField, obj *model.BackupTable) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BackupTable_pointInTimeRecovery(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PointInTimeRecovery, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BackupTable_pointInTimeRecovery(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BackupTable", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _BatchGetResult_responses(ctx context.Context, field graphql.CollectedField, obj *model.BatchGetResult) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2420,6 +5677,130 @@ func (ec *executionContext) fieldContext_BatchWriteResult_unprocessed(_ context.
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Conditions_leadingKeys(ctx context.Context, field graphql.CollectedField, obj *model.Conditions) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Conditions_leadingKeys(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LeadingKeys, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Conditions_leadingKeys(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Conditions", field, false, false, "String")
+}
+
+func (ec *executionContext) _Conditions_attributes(ctx context.Context, field graphql.CollectedField, obj *model.Conditions) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Conditions_attributes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Attributes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Conditions_attributes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Conditions", field, false, false, "String")
+}
+
+func (ec *executionContext) _Conditions_sourceIp(ctx context.Context, field graphql.CollectedField, obj *model.Conditions) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Conditions_sourceIp(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SourceIP, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Conditions_sourceIp(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Conditions", field, false, false, "String")
+}
+
+func (ec *executionContext) _CreatedApiKey_key(ctx context.Context, field graphql.CollectedField, obj *model.CreatedAPIKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreatedApiKey_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.APIKey) graphql.Marshaler {
+			return ec.marshalNApiKey2ᚖgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐAPIKey(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreatedApiKey_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreatedApiKey",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ApiKey(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CreatedApiKey_secret(ctx context.Context, field graphql.CollectedField, obj *model.CreatedAPIKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreatedApiKey_secret(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Secret, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreatedApiKey_secret(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreatedApiKey", field, false, false, "String")
 }
 
 func (ec *executionContext) _Index_name(ctx context.Context, field graphql.CollectedField, obj *model.Index) (ret graphql.Marshaler) {
@@ -3339,6 +6720,927 @@ func (ec *executionContext) fieldContext_Mutation_transactWriteItems(ctx context
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_createApiKey(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createApiKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateAPIKey(ctx, fc.Args["input"].(model.CreateAPIKeyInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CreatedAPIKey) graphql.Marshaler {
+			return ec.marshalNCreatedApiKey2ᚖgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐCreatedAPIKey(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createApiKey(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreatedApiKey(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createApiKey_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_disableApiKey(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_disableApiKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DisableAPIKey(ctx, fc.Args["input"].(model.DisableAPIKeyInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.APIKey) graphql.Marshaler {
+			return ec.marshalNApiKey2ᚖgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐAPIKey(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_disableApiKey(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ApiKey(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_disableApiKey_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteApiKey(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteApiKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteAPIKey(ctx, fc.Args["input"].(model.DeleteAPIKeyInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteApiKey(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteApiKey_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_putRole(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_putRole(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().PutRole(ctx, fc.Args["input"].(model.PutRoleInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Role) graphql.Marshaler {
+			return ec.marshalNRole2ᚖgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐRole(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_putRole(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Role(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_putRole_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteRole(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteRole(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteRole(ctx, fc.Args["input"].(model.DeleteRoleInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteRole(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteRole_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_attachRole(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_attachRole(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AttachRole(ctx, fc.Args["input"].(model.AttachRoleInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_attachRole(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_attachRole_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createBackup(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createBackup(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateBackup(ctx, fc.Args["input"].(model.CreateBackupInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.BackupJob) graphql.Marshaler {
+			return ec.marshalNBackupJob2ᚖgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐBackupJob(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createBackup(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BackupJob(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createBackup_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteBackup(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteBackup(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteBackup(ctx, fc.Args["input"].(model.DeleteBackupInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Backup) graphql.Marshaler {
+			return ec.marshalNBackup2ᚖgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐBackup(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteBackup(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Backup(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteBackup_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_restoreBackup(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_restoreBackup(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RestoreBackup(ctx, fc.Args["input"].(model.RestoreBackupInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.BackupJob) graphql.Marshaler {
+			return ec.marshalNBackupJob2ᚖgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐBackupJob(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_restoreBackup(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BackupJob(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_restoreBackup_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_restoreTableToPointInTime(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_restoreTableToPointInTime(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RestoreTableToPointInTime(ctx, fc.Args["input"].(model.RestoreTableToPointInTimeInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.BackupJob) graphql.Marshaler {
+			return ec.marshalNBackupJob2ᚖgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐBackupJob(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_restoreTableToPointInTime(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BackupJob(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_restoreTableToPointInTime_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updatePointInTimeRecovery(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updatePointInTimeRecovery(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdatePointInTimeRecovery(ctx, fc.Args["input"].(model.UpdatePointInTimeRecoveryInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PointInTimeRecovery) graphql.Marshaler {
+			return ec.marshalNPointInTimeRecovery2ᚖgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐPointInTimeRecovery(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updatePointInTimeRecovery(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PointInTimeRecovery(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updatePointInTimeRecovery_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PointInTimeRecovery_table(ctx context.Context, field graphql.CollectedField, obj *model.PointInTimeRecovery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PointInTimeRecovery_table(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Table, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PointInTimeRecovery_table(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PointInTimeRecovery", field, false, false, "String")
+}
+
+func (ec *executionContext) _PointInTimeRecovery_enabled(ctx context.Context, field graphql.CollectedField, obj *model.PointInTimeRecovery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PointInTimeRecovery_enabled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Enabled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PointInTimeRecovery_enabled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PointInTimeRecovery", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _PointInTimeRecovery_retentionSeconds(ctx context.Context, field graphql.CollectedField, obj *model.PointInTimeRecovery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PointInTimeRecovery_retentionSeconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RetentionSeconds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PointInTimeRecovery_retentionSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PointInTimeRecovery", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PointInTimeRecovery_since(ctx context.Context, field graphql.CollectedField, obj *model.PointInTimeRecovery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PointInTimeRecovery_since(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Since, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PointInTimeRecovery_since(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PointInTimeRecovery", field, false, false, "Time")
+}
+
+func (ec *executionContext) _PointInTimeRecovery_earliestRestorableTime(ctx context.Context, field graphql.CollectedField, obj *model.PointInTimeRecovery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PointInTimeRecovery_earliestRestorableTime(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EarliestRestorableTime, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PointInTimeRecovery_earliestRestorableTime(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PointInTimeRecovery", field, false, false, "Time")
+}
+
+func (ec *executionContext) _PointInTimeRecovery_latestRestorableTime(ctx context.Context, field graphql.CollectedField, obj *model.PointInTimeRecovery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PointInTimeRecovery_latestRestorableTime(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LatestRestorableTime, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PointInTimeRecovery_latestRestorableTime(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PointInTimeRecovery", field, false, false, "Time")
+}
+
+func (ec *executionContext) _PointInTimeRecovery_snapshots(ctx context.Context, field graphql.CollectedField, obj *model.PointInTimeRecovery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PointInTimeRecovery_snapshots(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Snapshots, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PointInTimeRecovery_snapshots(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PointInTimeRecovery", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PolicyChange_version(ctx context.Context, field graphql.CollectedField, obj *model.PolicyChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyChange_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyChange_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PolicyChange", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PolicyChange_time(ctx context.Context, field graphql.CollectedField, obj *model.PolicyChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyChange_time(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Time, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyChange_time(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PolicyChange", field, false, false, "Time")
+}
+
+func (ec *executionContext) _PolicyChange_principal(ctx context.Context, field graphql.CollectedField, obj *model.PolicyChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyChange_principal(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Principal, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyChange_principal(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PolicyChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _PolicyChange_kind(ctx context.Context, field graphql.CollectedField, obj *model.PolicyChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyChange_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyChange_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PolicyChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _PolicyChange_name(ctx context.Context, field graphql.CollectedField, obj *model.PolicyChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyChange_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyChange_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PolicyChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _PolicyChange_before(ctx context.Context, field graphql.CollectedField, obj *model.PolicyChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyChange_before(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Before, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.JSON) graphql.Marshaler {
+			return ec.marshalOJSON2ᚖgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐJSON(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyChange_before(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PolicyChange", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _PolicyChange_after(ctx context.Context, field graphql.CollectedField, obj *model.PolicyChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyChange_after(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.After, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.JSON) graphql.Marshaler {
+			return ec.marshalOJSON2ᚖgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐJSON(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyChange_after(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PolicyChange", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _Principal_id(ctx context.Context, field graphql.CollectedField, obj *model.Principal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Principal_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Principal_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Principal", field, false, false, "String")
+}
+
+func (ec *executionContext) _Principal_kind(ctx context.Context, field graphql.CollectedField, obj *model.Principal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Principal_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Principal_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Principal", field, false, false, "String")
+}
+
+func (ec *executionContext) _Principal_subject(ctx context.Context, field graphql.CollectedField, obj *model.Principal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Principal_subject(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Subject, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Principal_subject(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Principal", field, false, false, "String")
+}
+
+func (ec *executionContext) _Principal_roles(ctx context.Context, field graphql.CollectedField, obj *model.Principal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Principal_roles(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Roles, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Principal_roles(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Principal", field, false, false, "String")
+}
+
+func (ec *executionContext) _Principal_groups(ctx context.Context, field graphql.CollectedField, obj *model.Principal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Principal_groups(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Groups, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Principal_groups(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Principal", field, false, false, "String")
+}
+
 func (ec *executionContext) _Projection_type(ctx context.Context, field graphql.CollectedField, obj *model.Projection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3693,6 +7995,494 @@ func (ec *executionContext) fieldContext_Query_transactGetItems(ctx context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_whoami(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_whoami(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Whoami(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Principal) graphql.Marshaler {
+			return ec.marshalNPrincipal2ᚖgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐPrincipal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_whoami(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Principal(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_apiKeys(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_apiKeys(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().APIKeys(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.APIKey) graphql.Marshaler {
+			return ec.marshalNApiKey2ᚕgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐAPIKeyᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_apiKeys(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ApiKey(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_roles(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_roles(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Roles(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.Role) graphql.Marshaler {
+			return ec.marshalNRole2ᚕgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐRoleᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_roles(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Role(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_roleBindings(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_roleBindings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().RoleBindings(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.RoleBinding) graphql.Marshaler {
+			return ec.marshalNRoleBinding2ᚕgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐRoleBindingᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_roleBindings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RoleBinding(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_auditEvents(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_auditEvents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().AuditEvents(ctx, fc.Args["from"].(*time.Time), fc.Args["to"].(*time.Time), fc.Args["principal"].(*string), fc.Args["action"].(*string), fc.Args["limit"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.AuditEvent) graphql.Marshaler {
+			return ec.marshalNAuditEvent2ᚕgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐAuditEventᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_auditEvents(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditEvent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_auditEvents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_verifyAudit(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_verifyAudit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().VerifyAudit(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AuditVerification) graphql.Marshaler {
+			return ec.marshalNAuditVerification2ᚖgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐAuditVerification(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_verifyAudit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditVerification(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_tableHistory(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_tableHistory(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().TableHistory(ctx, fc.Args["name"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.TableVersion) graphql.Marshaler {
+			return ec.marshalNTableVersion2ᚕgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐTableVersionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_tableHistory(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TableVersion(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_tableHistory_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_policyHistory(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_policyHistory(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().PolicyHistory(ctx, fc.Args["name"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.PolicyChange) graphql.Marshaler {
+			return ec.marshalNPolicyChange2ᚕgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐPolicyChangeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_policyHistory(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PolicyChange(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_policyHistory_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_backups(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_backups(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Backups(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.Backup) graphql.Marshaler {
+			return ec.marshalNBackup2ᚕgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐBackupᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_backups(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Backup(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_backup(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_backup(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Backup(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Backup) graphql.Marshaler {
+			return ec.marshalOBackup2ᚖgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐBackup(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_backup(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Backup(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_backup_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_backupJob(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_backupJob(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().BackupJob(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.BackupJob) graphql.Marshaler {
+			return ec.marshalOBackupJob2ᚖgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐBackupJob(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_backupJob(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BackupJob(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_backupJob_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_backupJobs(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_backupJobs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().BackupJobs(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.BackupJob) graphql.Marshaler {
+			return ec.marshalNBackupJob2ᚕgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐBackupJobᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_backupJobs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BackupJob(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_pointInTimeRecovery(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_pointInTimeRecovery(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().PointInTimeRecovery(ctx, fc.Args["table"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PointInTimeRecovery) graphql.Marshaler {
+			return ec.marshalNPointInTimeRecovery2ᚖgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐPointInTimeRecovery(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_pointInTimeRecovery(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PointInTimeRecovery(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_pointInTimeRecovery_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3764,6 +8554,208 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields___Schema(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Role_name(ctx context.Context, field graphql.CollectedField, obj *model.Role) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Role_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Role_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Role", field, false, false, "String")
+}
+
+func (ec *executionContext) _Role_statements(ctx context.Context, field graphql.CollectedField, obj *model.Role) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Role_statements(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Statements, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.Statement) graphql.Marshaler {
+			return ec.marshalNStatement2ᚕgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐStatementᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Role_statements(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Role",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Statement(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RoleBinding_group(ctx context.Context, field graphql.CollectedField, obj *model.RoleBinding) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RoleBinding_group(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Group, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RoleBinding_group(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RoleBinding", field, false, false, "String")
+}
+
+func (ec *executionContext) _RoleBinding_roles(ctx context.Context, field graphql.CollectedField, obj *model.RoleBinding) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RoleBinding_roles(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Roles, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RoleBinding_roles(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RoleBinding", field, false, false, "String")
+}
+
+func (ec *executionContext) _Statement_effect(ctx context.Context, field graphql.CollectedField, obj *model.Statement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Statement_effect(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Effect, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Effect) graphql.Marshaler {
+			return ec.marshalNEffect2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐEffect(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Statement_effect(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Statement", field, false, false, "Effect")
+}
+
+func (ec *executionContext) _Statement_actions(ctx context.Context, field graphql.CollectedField, obj *model.Statement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Statement_actions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Actions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Statement_actions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Statement", field, false, false, "String")
+}
+
+func (ec *executionContext) _Statement_resources(ctx context.Context, field graphql.CollectedField, obj *model.Statement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Statement_resources(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Resources, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Statement_resources(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Statement", field, false, false, "String")
+}
+
+func (ec *executionContext) _Statement_conditions(ctx context.Context, field graphql.CollectedField, obj *model.Statement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Statement_conditions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Conditions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Conditions) graphql.Marshaler {
+			return ec.marshalOConditions2ᚖgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐConditions(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Statement_conditions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Statement",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Conditions(ctx, field)
 		},
 	}
 	return fc, nil
@@ -4169,6 +9161,116 @@ func (ec *executionContext) _TablePage_cursor(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_TablePage_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TablePage", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _TableVersion_version(ctx context.Context, field graphql.CollectedField, obj *model.TableVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TableVersion_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TableVersion_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TableVersion", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TableVersion_deleted(ctx context.Context, field graphql.CollectedField, obj *model.TableVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TableVersion_deleted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Deleted, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TableVersion_deleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TableVersion", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _TableVersion_before(ctx context.Context, field graphql.CollectedField, obj *model.TableVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TableVersion_before(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Before, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Table) graphql.Marshaler {
+			return ec.marshalOTable2ᚖgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐTable(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TableVersion_before(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TableVersion",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Table(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TableVersion_after(ctx context.Context, field graphql.CollectedField, obj *model.TableVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TableVersion_after(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.After, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Table) graphql.Marshaler {
+			return ec.marshalNTable2ᚖgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐTable(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TableVersion_after(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TableVersion",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Table(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _TransactWriteResult_actionCount(ctx context.Context, field graphql.CollectedField, obj *model.TransactWriteResult) (ret graphql.Marshaler) {
@@ -5405,6 +10507,73 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 
 // region    **************************** input.gotpl *****************************
 
+func (ec *executionContext) unmarshalInputAttachRoleInput(ctx context.Context, obj any) (model.AttachRoleInput, error) {
+	var it model.AttachRoleInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["detach"]; !present {
+		asMap["detach"] = false
+	}
+
+	fieldsInOrder := [...]string{"role", "apiKeyId", "group", "detach"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "role":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("role"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Role = data
+		case "apiKeyId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("apiKeyId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.APIKeyID = data
+		case "group":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("group"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Group = data
+		case "detach":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("detach"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Detach = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAttachRoleInput unmarshals raw into the AttachRoleInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAttachRoleInput(ctx context.Context, raw any) (model.AttachRoleInput, error) {
+	var out model.AttachRoleInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AttachRoleInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputBatchGetRequestInput(ctx context.Context, obj any) (model.BatchGetRequestInput, error) {
 	var it model.BatchGetRequestInput
 	if obj == nil {
@@ -5753,6 +10922,171 @@ func UnmarshalConditionInput(ctx context.Context, raw any) (model.ConditionInput
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputConditionsInput(ctx context.Context, obj any) (model.ConditionsInput, error) {
+	var it model.ConditionsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"leadingKeys", "attributes", "sourceIp"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "leadingKeys":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("leadingKeys"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LeadingKeys = data
+		case "attributes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("attributes"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Attributes = data
+		case "sourceIp":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceIp"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceIP = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalConditionsInput unmarshals raw into the ConditionsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalConditionsInput(ctx context.Context, raw any) (model.ConditionsInput, error) {
+	var out model.ConditionsInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ConditionsInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCreateApiKeyInput(ctx context.Context, obj any) (model.CreateAPIKeyInput, error) {
+	var it model.CreateAPIKeyInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["roles"]; !present {
+		asMap["roles"] = []any{}
+	}
+
+	fieldsInOrder := [...]string{"name", "roles", "expiresAt"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "roles":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("roles"))
+			data, err := ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Roles = data
+		case "expiresAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expiresAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpiresAt = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateApiKeyInput unmarshals raw into the CreateApiKeyInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateApiKeyInput(ctx context.Context, raw any) (model.CreateAPIKeyInput, error) {
+	var out model.CreateAPIKeyInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateApiKeyInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCreateBackupInput(ctx context.Context, obj any) (model.CreateBackupInput, error) {
+	var it model.CreateBackupInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"tables", "name"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "tables":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tables"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Tables = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateBackupInput unmarshals raw into the CreateBackupInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateBackupInput(ctx context.Context, raw any) (model.CreateBackupInput, error) {
+	var out model.CreateBackupInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateBackupInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCreateTableInput(ctx context.Context, obj any) (model.CreateTableInput, error) {
 	var it model.CreateTableInput
 	if obj == nil {
@@ -5838,6 +11172,90 @@ func (ec *executionContext) unmarshalInputCreateTableInput(ctx context.Context, 
 func UnmarshalCreateTableInput(ctx context.Context, raw any) (model.CreateTableInput, error) {
 	var out model.CreateTableInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateTableInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputDeleteApiKeyInput(ctx context.Context, obj any) (model.DeleteAPIKeyInput, error) {
+	var it model.DeleteAPIKeyInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDeleteApiKeyInput unmarshals raw into the DeleteApiKeyInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDeleteApiKeyInput(ctx context.Context, raw any) (model.DeleteAPIKeyInput, error) {
+	var out model.DeleteAPIKeyInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DeleteApiKeyInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputDeleteBackupInput(ctx context.Context, obj any) (model.DeleteBackupInput, error) {
+	var it model.DeleteBackupInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDeleteBackupInput unmarshals raw into the DeleteBackupInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDeleteBackupInput(ctx context.Context, raw any) (model.DeleteBackupInput, error) {
+	var out model.DeleteBackupInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DeleteBackupInput", raw, &out)
 	return out, err
 }
 
@@ -5928,6 +11346,48 @@ func UnmarshalDeleteItemInput(ctx context.Context, raw any) (model.DeleteItemInp
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputDeleteRoleInput(ctx context.Context, obj any) (model.DeleteRoleInput, error) {
+	var it model.DeleteRoleInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDeleteRoleInput unmarshals raw into the DeleteRoleInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDeleteRoleInput(ctx context.Context, raw any) (model.DeleteRoleInput, error) {
+	var out model.DeleteRoleInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DeleteRoleInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputDeleteTableInput(ctx context.Context, obj any) (model.DeleteTableInput, error) {
 	var it model.DeleteTableInput
 	if obj == nil {
@@ -5967,6 +11427,59 @@ func (ec *executionContext) unmarshalInputDeleteTableInput(ctx context.Context, 
 func UnmarshalDeleteTableInput(ctx context.Context, raw any) (model.DeleteTableInput, error) {
 	var out model.DeleteTableInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "DeleteTableInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputDisableApiKeyInput(ctx context.Context, obj any) (model.DisableAPIKeyInput, error) {
+	var it model.DisableAPIKeyInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["disabled"]; !present {
+		asMap["disabled"] = true
+	}
+
+	fieldsInOrder := [...]string{"id", "disabled"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "disabled":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("disabled"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Disabled = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDisableApiKeyInput unmarshals raw into the DisableApiKeyInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDisableApiKeyInput(ctx context.Context, raw any) (model.DisableAPIKeyInput, error) {
+	var out model.DisableAPIKeyInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DisableApiKeyInput", raw, &out)
 	return out, err
 }
 
@@ -6334,6 +11847,178 @@ func UnmarshalPutItemInput(ctx context.Context, raw any) (model.PutItemInput, er
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputPutRoleInput(ctx context.Context, obj any) (model.PutRoleInput, error) {
+	var it model.PutRoleInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "statements"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "statements":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statements"))
+			data, err := ec.unmarshalNStatementInput2ᚕgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐStatementInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Statements = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalPutRoleInput unmarshals raw into the PutRoleInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalPutRoleInput(ctx context.Context, raw any) (model.PutRoleInput, error) {
+	var out model.PutRoleInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "PutRoleInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputRestoreBackupInput(ctx context.Context, obj any) (model.RestoreBackupInput, error) {
+	var it model.RestoreBackupInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"backupId", "target", "tables"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "backupId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("backupId"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BackupID = data
+		case "target":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("target"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Target = data
+		case "tables":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tables"))
+			data, err := ec.unmarshalOTableRenameInput2ᚕgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐTableRenameInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Tables = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRestoreBackupInput unmarshals raw into the RestoreBackupInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRestoreBackupInput(ctx context.Context, raw any) (model.RestoreBackupInput, error) {
+	var out model.RestoreBackupInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RestoreBackupInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputRestoreTableToPointInTimeInput(ctx context.Context, obj any) (model.RestoreTableToPointInTimeInput, error) {
+	var it model.RestoreTableToPointInTimeInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["latest"]; !present {
+		asMap["latest"] = false
+	}
+
+	fieldsInOrder := [...]string{"source", "target", "time", "latest"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "source":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("source"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Source = data
+		case "target":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("target"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Target = data
+		case "time":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("time"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Time = data
+		case "latest":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("latest"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Latest = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRestoreTableToPointInTimeInput unmarshals raw into the RestoreTableToPointInTimeInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRestoreTableToPointInTimeInput(ctx context.Context, raw any) (model.RestoreTableToPointInTimeInput, error) {
+	var out model.RestoreTableToPointInTimeInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RestoreTableToPointInTimeInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputSizeInput(ctx context.Context, obj any) (model.SizeInput, error) {
 	var it model.SizeInput
 	if obj == nil {
@@ -6506,6 +12191,118 @@ func (ec *executionContext) unmarshalInputSortKeyInput(ctx context.Context, obj 
 func UnmarshalSortKeyInput(ctx context.Context, raw any) (model.SortKeyInput, error) {
 	var out model.SortKeyInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "SortKeyInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputStatementInput(ctx context.Context, obj any) (model.StatementInput, error) {
+	var it model.StatementInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"effect", "actions", "resources", "conditions"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "effect":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effect"))
+			data, err := ec.unmarshalNEffect2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐEffect(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Effect = data
+		case "actions":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actions"))
+			data, err := ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Actions = data
+		case "resources":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resources"))
+			data, err := ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Resources = data
+		case "conditions":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("conditions"))
+			data, err := ec.unmarshalOConditionsInput2ᚖgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐConditionsInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Conditions = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalStatementInput unmarshals raw into the StatementInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalStatementInput(ctx context.Context, raw any) (model.StatementInput, error) {
+	var out model.StatementInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "StatementInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputTableRenameInput(ctx context.Context, obj any) (model.TableRenameInput, error) {
+	var it model.TableRenameInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"source", "target"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "source":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("source"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Source = data
+		case "target":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("target"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Target = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalTableRenameInput unmarshals raw into the TableRenameInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalTableRenameInput(ctx context.Context, raw any) (model.TableRenameInput, error) {
+	var out model.TableRenameInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "TableRenameInput", raw, &out)
 	return out, err
 }
 
@@ -7081,6 +12878,62 @@ func UnmarshalUpdateItemInput(ctx context.Context, raw any) (model.UpdateItemInp
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputUpdatePointInTimeRecoveryInput(ctx context.Context, obj any) (model.UpdatePointInTimeRecoveryInput, error) {
+	var it model.UpdatePointInTimeRecoveryInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"table", "enabled", "retentionSeconds"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "table":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("table"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Table = data
+		case "enabled":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("enabled"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Enabled = data
+		case "retentionSeconds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("retentionSeconds"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RetentionSeconds = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdatePointInTimeRecoveryInput unmarshals raw into the UpdatePointInTimeRecoveryInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdatePointInTimeRecoveryInput(ctx context.Context, raw any) (model.UpdatePointInTimeRecoveryInput, error) {
+	var out model.UpdatePointInTimeRecoveryInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdatePointInTimeRecoveryInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputUpdateTableInput(ctx context.Context, obj any) (model.UpdateTableInput, error) {
 	var it model.UpdateTableInput
 	if obj == nil {
@@ -7215,6 +13068,492 @@ func UnmarshalWriteRequestInput(ctx context.Context, raw any) (model.WriteReques
 
 // region    **************************** object.gotpl ****************************
 
+var apiKeyImplementors = []string{"ApiKey"}
+
+func (ec *executionContext) _ApiKey(ctx context.Context, sel ast.SelectionSet, obj *model.APIKey) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, apiKeyImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ApiKey")
+		case "id":
+			out.Values[i] = ec._ApiKey_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._ApiKey_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "roles":
+			out.Values[i] = ec._ApiKey_roles(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "disabled":
+			out.Values[i] = ec._ApiKey_disabled(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._ApiKey_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdBy":
+			out.Values[i] = ec._ApiKey_createdBy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "expiresAt":
+			out.Values[i] = ec._ApiKey_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var auditEventImplementors = []string{"AuditEvent"}
+
+func (ec *executionContext) _AuditEvent(ctx context.Context, sel ast.SelectionSet, obj *model.AuditEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, auditEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AuditEvent")
+		case "seq":
+			out.Values[i] = ec._AuditEvent_seq(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "time":
+			out.Values[i] = ec._AuditEvent_time(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "principal":
+			out.Values[i] = ec._AuditEvent_principal(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "action":
+			out.Values[i] = ec._AuditEvent_action(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "resource":
+			out.Values[i] = ec._AuditEvent_resource(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "source":
+			out.Values[i] = ec._AuditEvent_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "outcome":
+			out.Values[i] = ec._AuditEvent_outcome(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "requestId":
+			out.Values[i] = ec._AuditEvent_requestId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "hash":
+			out.Values[i] = ec._AuditEvent_hash(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var auditVerificationImplementors = []string{"AuditVerification"}
+
+func (ec *executionContext) _AuditVerification(ctx context.Context, sel ast.SelectionSet, obj *model.AuditVerification) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, auditVerificationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AuditVerification")
+		case "ok":
+			out.Values[i] = ec._AuditVerification_ok(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "entries":
+			out.Values[i] = ec._AuditVerification_entries(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "firstBadSeq":
+			out.Values[i] = ec._AuditVerification_firstBadSeq(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "problem":
+			out.Values[i] = ec._AuditVerification_problem(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var backupImplementors = []string{"Backup"}
+
+func (ec *executionContext) _Backup(ctx context.Context, sel ast.SelectionSet, obj *model.Backup) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, backupImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Backup")
+		case "id":
+			out.Values[i] = ec._Backup_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._Backup_name(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "kind":
+			out.Values[i] = ec._Backup_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "snapshotAt":
+			out.Values[i] = ec._Backup_snapshotAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "completedAt":
+			out.Values[i] = ec._Backup_completedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "encrypted":
+			out.Values[i] = ec._Backup_encrypted(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "tables":
+			out.Values[i] = ec._Backup_tables(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "itemCount":
+			out.Values[i] = ec._Backup_itemCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sizeBytes":
+			out.Values[i] = ec._Backup_sizeBytes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fileBytes":
+			out.Values[i] = ec._Backup_fileBytes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var backupJobImplementors = []string{"BackupJob"}
+
+func (ec *executionContext) _BackupJob(ctx context.Context, sel ast.SelectionSet, obj *model.BackupJob) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, backupJobImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("BackupJob")
+		case "id":
+			out.Values[i] = ec._BackupJob_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "kind":
+			out.Values[i] = ec._BackupJob_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "state":
+			out.Values[i] = ec._BackupJob_state(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "backupId":
+			out.Values[i] = ec._BackupJob_backupId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "tables":
+			out.Values[i] = ec._BackupJob_tables(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "startedAt":
+			out.Values[i] = ec._BackupJob_startedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "endedAt":
+			out.Values[i] = ec._BackupJob_endedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "progress":
+			out.Values[i] = ec._BackupJob_progress(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._BackupJob_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "errorCode":
+			out.Values[i] = ec._BackupJob_errorCode(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var backupProgressImplementors = []string{"BackupProgress"}
+
+func (ec *executionContext) _BackupProgress(ctx context.Context, sel ast.SelectionSet, obj *model.BackupProgress) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, backupProgressImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("BackupProgress")
+		case "phase":
+			out.Values[i] = ec._BackupProgress_phase(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "items":
+			out.Values[i] = ec._BackupProgress_items(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "bytes":
+			out.Values[i] = ec._BackupProgress_bytes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalItems":
+			out.Values[i] = ec._BackupProgress_totalItems(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalBytes":
+			out.Values[i] = ec._BackupProgress_totalBytes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "elapsedSeconds":
+			out.Values[i] = ec._BackupProgress_elapsedSeconds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "bytesPerSecond":
+			out.Values[i] = ec._BackupProgress_bytesPerSecond(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "itemsPerSecond":
+			out.Values[i] = ec._BackupProgress_itemsPerSecond(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "etaSeconds":
+			out.Values[i] = ec._BackupProgress_etaSeconds(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var backupTableImplementors = []string{"BackupTable"}
+
+func (ec *executionContext) _BackupTable(ctx context.Context, sel ast.SelectionSet, obj *model.BackupTable) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, backupTableImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("BackupTable")
+		case "name":
+			out.Values[i] = ec._BackupTable_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "itemCount":
+			out.Values[i] = ec._BackupTable_itemCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sizeBytes":
+			out.Values[i] = ec._BackupTable_sizeBytes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "seq":
+			out.Values[i] = ec._BackupTable_seq(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "streamViewType":
+			out.Values[i] = ec._BackupTable_streamViewType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ttlAttribute":
+			out.Values[i] = ec._BackupTable_ttlAttribute(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "globalIndexes":
+			out.Values[i] = ec._BackupTable_globalIndexes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "localIndexes":
+			out.Values[i] = ec._BackupTable_localIndexes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pointInTimeRecovery":
+			out.Values[i] = ec._BackupTable_pointInTimeRecovery(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var batchGetResultImplementors = []string{"BatchGetResult"}
 
 func (ec *executionContext) _BatchGetResult(ctx context.Context, sel ast.SelectionSet, obj *model.BatchGetResult) graphql.Marshaler {
@@ -7266,6 +13605,87 @@ func (ec *executionContext) _BatchWriteResult(ctx context.Context, sel ast.Selec
 			out.Values[i] = graphql.MarshalString("BatchWriteResult")
 		case "unprocessed":
 			out.Values[i] = ec._BatchWriteResult_unprocessed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var conditionsImplementors = []string{"Conditions"}
+
+func (ec *executionContext) _Conditions(ctx context.Context, sel ast.SelectionSet, obj *model.Conditions) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, conditionsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Conditions")
+		case "leadingKeys":
+			out.Values[i] = ec._Conditions_leadingKeys(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "attributes":
+			out.Values[i] = ec._Conditions_attributes(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "sourceIp":
+			out.Values[i] = ec._Conditions_sourceIp(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var createdApiKeyImplementors = []string{"CreatedApiKey"}
+
+func (ec *executionContext) _CreatedApiKey(ctx context.Context, sel ast.SelectionSet, obj *model.CreatedAPIKey) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, createdApiKeyImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CreatedApiKey")
+		case "key":
+			out.Values[i] = ec._CreatedApiKey_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "secret":
+			out.Values[i] = ec._CreatedApiKey_secret(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -7616,6 +14036,262 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "createApiKey":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createApiKey(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "disableApiKey":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_disableApiKey(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteApiKey":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteApiKey(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "putRole":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_putRole(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteRole":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteRole(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "attachRole":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_attachRole(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createBackup":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createBackup(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteBackup":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteBackup(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "restoreBackup":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_restoreBackup(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "restoreTableToPointInTime":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_restoreTableToPointInTime(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatePointInTimeRecovery":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updatePointInTimeRecovery(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var pointInTimeRecoveryImplementors = []string{"PointInTimeRecovery"}
+
+func (ec *executionContext) _PointInTimeRecovery(ctx context.Context, sel ast.SelectionSet, obj *model.PointInTimeRecovery) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, pointInTimeRecoveryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PointInTimeRecovery")
+		case "table":
+			out.Values[i] = ec._PointInTimeRecovery_table(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "enabled":
+			out.Values[i] = ec._PointInTimeRecovery_enabled(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "retentionSeconds":
+			out.Values[i] = ec._PointInTimeRecovery_retentionSeconds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "since":
+			out.Values[i] = ec._PointInTimeRecovery_since(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "earliestRestorableTime":
+			out.Values[i] = ec._PointInTimeRecovery_earliestRestorableTime(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "latestRestorableTime":
+			out.Values[i] = ec._PointInTimeRecovery_latestRestorableTime(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "snapshots":
+			out.Values[i] = ec._PointInTimeRecovery_snapshots(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var policyChangeImplementors = []string{"PolicyChange"}
+
+func (ec *executionContext) _PolicyChange(ctx context.Context, sel ast.SelectionSet, obj *model.PolicyChange) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, policyChangeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PolicyChange")
+		case "version":
+			out.Values[i] = ec._PolicyChange_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "time":
+			out.Values[i] = ec._PolicyChange_time(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "principal":
+			out.Values[i] = ec._PolicyChange_principal(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "kind":
+			out.Values[i] = ec._PolicyChange_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._PolicyChange_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "before":
+			out.Values[i] = ec._PolicyChange_before(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "after":
+			out.Values[i] = ec._PolicyChange_after(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var principalImplementors = []string{"Principal"}
+
+func (ec *executionContext) _Principal(ctx context.Context, sel ast.SelectionSet, obj *model.Principal) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, principalImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Principal")
+		case "id":
+			out.Values[i] = ec._Principal_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "kind":
+			out.Values[i] = ec._Principal_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "subject":
+			out.Values[i] = ec._Principal_subject(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "roles":
+			out.Values[i] = ec._Principal_roles(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "groups":
+			out.Values[i] = ec._Principal_groups(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -7732,6 +14408,84 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_transactGetItems(ctx, field)
 				})
+		case "whoami":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_whoami(ctx, field)
+				})
+		case "apiKeys":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_apiKeys(ctx, field)
+				})
+		case "roles":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_roles(ctx, field)
+				})
+		case "roleBindings":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_roleBindings(ctx, field)
+				})
+		case "auditEvents":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_auditEvents(ctx, field)
+				})
+		case "verifyAudit":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_verifyAudit(ctx, field)
+				})
+		case "tableHistory":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_tableHistory(ctx, field)
+				})
+		case "policyHistory":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_policyHistory(ctx, field)
+				})
+		case "backups":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_backups(ctx, field)
+				})
+		case "backup":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_backup(ctx, field)
+				})
+		case "backupJob":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_backupJob(ctx, field)
+				})
+		case "backupJobs":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_backupJobs(ctx, field)
+				})
+		case "pointInTimeRecovery":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_pointInTimeRecovery(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -7745,6 +14499,130 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var roleImplementors = []string{"Role"}
+
+func (ec *executionContext) _Role(ctx context.Context, sel ast.SelectionSet, obj *model.Role) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, roleImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Role")
+		case "name":
+			out.Values[i] = ec._Role_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "statements":
+			out.Values[i] = ec._Role_statements(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var roleBindingImplementors = []string{"RoleBinding"}
+
+func (ec *executionContext) _RoleBinding(ctx context.Context, sel ast.SelectionSet, obj *model.RoleBinding) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, roleBindingImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RoleBinding")
+		case "group":
+			out.Values[i] = ec._RoleBinding_group(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "roles":
+			out.Values[i] = ec._RoleBinding_roles(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var statementImplementors = []string{"Statement"}
+
+func (ec *executionContext) _Statement(ctx context.Context, sel ast.SelectionSet, obj *model.Statement) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, statementImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Statement")
+		case "effect":
+			out.Values[i] = ec._Statement_effect(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "actions":
+			out.Values[i] = ec._Statement_actions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "resources":
+			out.Values[i] = ec._Statement_resources(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "conditions":
+			out.Values[i] = ec._Statement_conditions(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -7920,6 +14798,54 @@ func (ec *executionContext) _TablePage(ctx context.Context, sel ast.SelectionSet
 		case "cursor":
 			out.Values[i] = ec._TablePage_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var tableVersionImplementors = []string{"TableVersion"}
+
+func (ec *executionContext) _TableVersion(ctx context.Context, sel ast.SelectionSet, obj *model.TableVersion) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, tableVersionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TableVersion")
+		case "version":
+			out.Values[i] = ec._TableVersion_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleted":
+			out.Values[i] = ec._TableVersion_deleted(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "before":
+			out.Values[i] = ec._TableVersion_before(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "after":
+			out.Values[i] = ec._TableVersion_after(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -8448,6 +15374,171 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 
 // region    ***************************** type.gotpl *****************************
 
+func (ec *executionContext) marshalNApiKey2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐAPIKey(ctx context.Context, sel ast.SelectionSet, v model.APIKey) graphql.Marshaler {
+	return ec._ApiKey(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNApiKey2ᚕgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐAPIKeyᚄ(ctx context.Context, sel ast.SelectionSet, v []model.APIKey) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNApiKey2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐAPIKey(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNApiKey2ᚖgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐAPIKey(ctx context.Context, sel ast.SelectionSet, v *model.APIKey) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ApiKey!")
+		return graphql.Null
+	}
+	return ec._ApiKey(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNAttachRoleInput2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐAttachRoleInput(ctx context.Context, v any) (model.AttachRoleInput, error) {
+	res, err := ec.unmarshalInputAttachRoleInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAuditEvent2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐAuditEvent(ctx context.Context, sel ast.SelectionSet, v model.AuditEvent) graphql.Marshaler {
+	return ec._AuditEvent(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNAuditEvent2ᚕgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐAuditEventᚄ(ctx context.Context, sel ast.SelectionSet, v []model.AuditEvent) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAuditEvent2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐAuditEvent(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAuditVerification2ᚖgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐAuditVerification(ctx context.Context, sel ast.SelectionSet, v *model.AuditVerification) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AuditVerification!")
+		return graphql.Null
+	}
+	return ec._AuditVerification(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNBackup2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐBackup(ctx context.Context, sel ast.SelectionSet, v model.Backup) graphql.Marshaler {
+	return ec._Backup(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNBackup2ᚕgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐBackupᚄ(ctx context.Context, sel ast.SelectionSet, v []model.Backup) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNBackup2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐBackup(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNBackup2ᚖgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐBackup(ctx context.Context, sel ast.SelectionSet, v *model.Backup) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Backup!")
+		return graphql.Null
+	}
+	return ec._Backup(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNBackupJob2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐBackupJob(ctx context.Context, sel ast.SelectionSet, v model.BackupJob) graphql.Marshaler {
+	return ec._BackupJob(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNBackupJob2ᚕgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐBackupJobᚄ(ctx context.Context, sel ast.SelectionSet, v []model.BackupJob) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNBackupJob2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐBackupJob(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNBackupJob2ᚖgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐBackupJob(ctx context.Context, sel ast.SelectionSet, v *model.BackupJob) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "BackupJob!")
+		return graphql.Null
+	}
+	return ec._BackupJob(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNBackupJobKind2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐBackupJobKind(ctx context.Context, v any) (model.BackupJobKind, error) {
+	var res model.BackupJobKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNBackupJobKind2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐBackupJobKind(ctx context.Context, sel ast.SelectionSet, v model.BackupJobKind) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNBackupJobState2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐBackupJobState(ctx context.Context, v any) (model.BackupJobState, error) {
+	var res model.BackupJobState
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNBackupJobState2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐBackupJobState(ctx context.Context, sel ast.SelectionSet, v model.BackupJobState) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNBackupProgress2ᚖgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐBackupProgress(ctx context.Context, sel ast.SelectionSet, v *model.BackupProgress) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "BackupProgress!")
+		return graphql.Null
+	}
+	return ec._BackupProgress(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNBackupTable2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐBackupTable(ctx context.Context, sel ast.SelectionSet, v model.BackupTable) graphql.Marshaler {
+	return ec._BackupTable(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNBackupTable2ᚕgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐBackupTableᚄ(ctx context.Context, sel ast.SelectionSet, v []model.BackupTable) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNBackupTable2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐBackupTable(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNBatchGetRequestInput2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐBatchGetRequestInput(ctx context.Context, v any) (model.BatchGetRequestInput, error) {
 	res, err := ec.unmarshalInputBatchGetRequestInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -8532,9 +15623,27 @@ func (ec *executionContext) unmarshalNConditionInput2ᚖgithubᚗcomᚋshoaldb�
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNCreateApiKeyInput2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐCreateAPIKeyInput(ctx context.Context, v any) (model.CreateAPIKeyInput, error) {
+	res, err := ec.unmarshalInputCreateApiKeyInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNCreateBackupInput2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐCreateBackupInput(ctx context.Context, v any) (model.CreateBackupInput, error) {
+	res, err := ec.unmarshalInputCreateBackupInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNCreateTableInput2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐCreateTableInput(ctx context.Context, v any) (model.CreateTableInput, error) {
 	res, err := ec.unmarshalInputCreateTableInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCreatedApiKey2ᚖgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐCreatedAPIKey(ctx context.Context, sel ast.SelectionSet, v *model.CreatedAPIKey) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CreatedApiKey!")
+		return graphql.Null
+	}
+	return ec._CreatedApiKey(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNCursor2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐCursor(ctx context.Context, v any) (model.Cursor, error) {
@@ -8551,14 +15660,58 @@ func (ec *executionContext) marshalNCursor2githubᚗcomᚋshoaldbᚋshoalᚋgrap
 	return graphql.WrapContextMarshaler(ctx, v)
 }
 
+func (ec *executionContext) unmarshalNDeleteApiKeyInput2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐDeleteAPIKeyInput(ctx context.Context, v any) (model.DeleteAPIKeyInput, error) {
+	res, err := ec.unmarshalInputDeleteApiKeyInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNDeleteBackupInput2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐDeleteBackupInput(ctx context.Context, v any) (model.DeleteBackupInput, error) {
+	res, err := ec.unmarshalInputDeleteBackupInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNDeleteItemInput2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐDeleteItemInput(ctx context.Context, v any) (model.DeleteItemInput, error) {
 	res, err := ec.unmarshalInputDeleteItemInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNDeleteRoleInput2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐDeleteRoleInput(ctx context.Context, v any) (model.DeleteRoleInput, error) {
+	res, err := ec.unmarshalInputDeleteRoleInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNDeleteTableInput2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐDeleteTableInput(ctx context.Context, v any) (model.DeleteTableInput, error) {
 	res, err := ec.unmarshalInputDeleteTableInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNDisableApiKeyInput2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐDisableAPIKeyInput(ctx context.Context, v any) (model.DisableAPIKeyInput, error) {
+	res, err := ec.unmarshalInputDisableApiKeyInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNEffect2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐEffect(ctx context.Context, v any) (model.Effect, error) {
+	var res model.Effect
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNEffect2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐEffect(ctx context.Context, sel ast.SelectionSet, v model.Effect) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNFloat2float64(ctx context.Context, v any) (float64, error) {
+	res, err := graphql.UnmarshalFloatContext(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.SelectionSet, v float64) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalFloatContext(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Float!")
+	}
+	return graphql.WrapContextMarshaler(ctx, res)
 }
 
 func (ec *executionContext) unmarshalNGlobalIndexInput2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐGlobalIndexInput(ctx context.Context, v any) (model.GlobalIndexInput, error) {
@@ -8724,6 +15877,42 @@ func (ec *executionContext) unmarshalNLocalIndexInput2githubᚗcomᚋshoaldbᚋs
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNPointInTimeRecovery2ᚖgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐPointInTimeRecovery(ctx context.Context, sel ast.SelectionSet, v *model.PointInTimeRecovery) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PointInTimeRecovery!")
+		return graphql.Null
+	}
+	return ec._PointInTimeRecovery(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPolicyChange2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐPolicyChange(ctx context.Context, sel ast.SelectionSet, v model.PolicyChange) graphql.Marshaler {
+	return ec._PolicyChange(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPolicyChange2ᚕgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐPolicyChangeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.PolicyChange) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPolicyChange2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐPolicyChange(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPrincipal2ᚖgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐPrincipal(ctx context.Context, sel ast.SelectionSet, v *model.Principal) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Principal!")
+		return graphql.Null
+	}
+	return ec._Principal(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNProjection2ᚖgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐProjection(ctx context.Context, sel ast.SelectionSet, v *model.Projection) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Projection!")
@@ -8745,6 +15934,108 @@ func (ec *executionContext) marshalNProjectionType2githubᚗcomᚋshoaldbᚋshoa
 func (ec *executionContext) unmarshalNPutItemInput2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐPutItemInput(ctx context.Context, v any) (model.PutItemInput, error) {
 	res, err := ec.unmarshalInputPutItemInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNPutRoleInput2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐPutRoleInput(ctx context.Context, v any) (model.PutRoleInput, error) {
+	res, err := ec.unmarshalInputPutRoleInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNRestoreBackupInput2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐRestoreBackupInput(ctx context.Context, v any) (model.RestoreBackupInput, error) {
+	res, err := ec.unmarshalInputRestoreBackupInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNRestoreTableToPointInTimeInput2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐRestoreTableToPointInTimeInput(ctx context.Context, v any) (model.RestoreTableToPointInTimeInput, error) {
+	res, err := ec.unmarshalInputRestoreTableToPointInTimeInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRole2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐRole(ctx context.Context, sel ast.SelectionSet, v model.Role) graphql.Marshaler {
+	return ec._Role(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNRole2ᚕgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐRoleᚄ(ctx context.Context, sel ast.SelectionSet, v []model.Role) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRole2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐRole(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRole2ᚖgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐRole(ctx context.Context, sel ast.SelectionSet, v *model.Role) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Role!")
+		return graphql.Null
+	}
+	return ec._Role(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRoleBinding2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐRoleBinding(ctx context.Context, sel ast.SelectionSet, v model.RoleBinding) graphql.Marshaler {
+	return ec._RoleBinding(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNRoleBinding2ᚕgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐRoleBindingᚄ(ctx context.Context, sel ast.SelectionSet, v []model.RoleBinding) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRoleBinding2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐRoleBinding(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNStatement2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐStatement(ctx context.Context, sel ast.SelectionSet, v model.Statement) graphql.Marshaler {
+	return ec._Statement(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNStatement2ᚕgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐStatementᚄ(ctx context.Context, sel ast.SelectionSet, v []model.Statement) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNStatement2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐStatement(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNStatementInput2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐStatementInput(ctx context.Context, v any) (model.StatementInput, error) {
+	res, err := ec.unmarshalInputStatementInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNStatementInput2ᚕgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐStatementInputᚄ(ctx context.Context, v any) ([]model.StatementInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.StatementInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNStatementInput2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐStatementInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) unmarshalNStreamViewType2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐStreamViewType(ctx context.Context, v any) (model.StreamViewType, error) {
@@ -8856,6 +16147,31 @@ func (ec *executionContext) marshalNTablePage2ᚖgithubᚗcomᚋshoaldbᚋshoal�
 	return ec._TablePage(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNTableRenameInput2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐTableRenameInput(ctx context.Context, v any) (model.TableRenameInput, error) {
+	res, err := ec.unmarshalInputTableRenameInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNTableVersion2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐTableVersion(ctx context.Context, sel ast.SelectionSet, v model.TableVersion) graphql.Marshaler {
+	return ec._TableVersion(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNTableVersion2ᚕgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐTableVersionᚄ(ctx context.Context, sel ast.SelectionSet, v []model.TableVersion) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTableVersion2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐTableVersion(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
 	res, err := graphql.UnmarshalTime(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -8948,6 +16264,11 @@ func (ec *executionContext) unmarshalNUpdateInput2ᚖgithubᚗcomᚋshoaldbᚋsh
 
 func (ec *executionContext) unmarshalNUpdateItemInput2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐUpdateItemInput(ctx context.Context, v any) (model.UpdateItemInput, error) {
 	res, err := ec.unmarshalInputUpdateItemInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUpdatePointInTimeRecoveryInput2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐUpdatePointInTimeRecoveryInput(ctx context.Context, v any) (model.UpdatePointInTimeRecoveryInput, error) {
+	res, err := ec.unmarshalInputUpdatePointInTimeRecoveryInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -9161,6 +16482,20 @@ func (ec *executionContext) marshalOAttributeType2ᚖgithubᚗcomᚋshoaldbᚋsh
 	return v
 }
 
+func (ec *executionContext) marshalOBackup2ᚖgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐBackup(ctx context.Context, sel ast.SelectionSet, v *model.Backup) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Backup(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOBackupJob2ᚖgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐBackupJob(ctx context.Context, sel ast.SelectionSet, v *model.BackupJob) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._BackupJob(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -9260,6 +16595,21 @@ func (ec *executionContext) unmarshalOConditionInput2ᚖgithubᚗcomᚋshoaldb�
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalOConditions2ᚖgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐConditions(ctx context.Context, sel ast.SelectionSet, v *model.Conditions) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Conditions(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOConditionsInput2ᚖgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐConditionsInput(ctx context.Context, v any) (*model.ConditionsInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputConditionsInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalOCursor2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐCursor(ctx context.Context, v any) (model.Cursor, error) {
 	if v == nil {
 		return nil, nil
@@ -9282,6 +16632,23 @@ func (ec *executionContext) unmarshalOExpressionInput2ᚖgithubᚗcomᚋshoaldb�
 	}
 	res, err := ec.unmarshalInputExpressionInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOFloat2ᚖfloat64(ctx context.Context, v any) (*float64, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalFloatContext(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOFloat2ᚖfloat64(ctx context.Context, sel ast.SelectionSet, v *float64) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	res := graphql.MarshalFloatContext(*v)
+	return graphql.WrapContextMarshaler(ctx, res)
 }
 
 func (ec *executionContext) unmarshalOGlobalIndexInput2ᚕgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐGlobalIndexInputᚄ(ctx context.Context, v any) ([]model.GlobalIndexInput, error) {
@@ -9551,6 +16918,41 @@ func (ec *executionContext) marshalOTable2ᚖgithubᚗcomᚋshoaldbᚋshoalᚋgr
 		return graphql.Null
 	}
 	return ec._Table(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOTableRenameInput2ᚕgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐTableRenameInputᚄ(ctx context.Context, v any) ([]model.TableRenameInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.TableRenameInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNTableRenameInput2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐTableRenameInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOTime2ᚖtimeᚐTime(ctx context.Context, v any) (*time.Time, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalTime(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOTime2ᚖtimeᚐTime(ctx context.Context, sel ast.SelectionSet, v *time.Time) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalTime(*v)
+	return res
 }
 
 func (ec *executionContext) unmarshalOTransactDeleteInput2ᚖgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐTransactDeleteInput(ctx context.Context, v any) (*model.TransactDeleteInput, error) {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/shoaldb/shoal/auth"
 	"github.com/shoaldb/shoal/engine"
 	"github.com/shoaldb/shoal/resolvers"
 )
@@ -19,21 +20,40 @@ import (
 // testServer is the GraphQL handler on a real loopback listener, over an
 // engine on a temporary Badger directory.
 type testServer struct {
-	t   testing.TB
-	url string
-	db  *engine.DB
+	t    testing.TB
+	url  string
+	db   *engine.DB
+	auth *auth.Service
+	// key is the credential sent with every request: the root key made at
+	// start; as() returns a server view with another.
+	key string
 }
 
+// newTestServer serves the handler behind the auth middleware, as the
+// server does, and sends every request with a root API key made at start.
 func newTestServer(t testing.TB, opts resolvers.HandlerOptions) *testServer {
 	t.Helper()
 	db, err := engine.Open(engine.Options{Dir: t.TempDir(), NoSync: true})
 	require.NoError(t, err)
-	srv := httptest.NewServer(resolvers.NewHandler(db, opts))
+	svc, err := auth.Open(db, auth.Options{})
+	require.NoError(t, err)
+	root, _, err := svc.Bootstrap(context.Background())
+	require.NoError(t, err)
+	opts.Auth = svc
+	srv := httptest.NewServer(svc.Middleware(resolvers.NewHandler(db, opts)))
 	t.Cleanup(func() {
 		srv.Close()
+		require.NoError(t, svc.Close())
 		require.NoError(t, db.Close())
 	})
-	return &testServer{t: t, url: srv.URL, db: db}
+	return &testServer{t: t, url: srv.URL, db: db, auth: svc, key: root}
+}
+
+// as returns a view of s that sends key as its credential ("" for none).
+func (s *testServer) as(key string) *testServer {
+	c := *s
+	c.key = key
+	return &c
 }
 
 func startServer(t testing.TB) *testServer {
@@ -99,6 +119,9 @@ func (s *testServer) get(query string, vars map[string]any) response {
 
 func (s *testServer) send(req *http.Request) response {
 	s.t.Helper()
+	if s.key != "" {
+		req.Header.Set("Authorization", "Bearer "+s.key)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(s.t, err)
 	defer resp.Body.Close()

@@ -13,6 +13,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"github.com/shoaldb/shoal/auth"
 	"github.com/shoaldb/shoal/engine"
 	"github.com/shoaldb/shoal/graph"
 )
@@ -39,6 +40,11 @@ type HandlerOptions struct {
 	Logger *slog.Logger
 	// Metrics, if not nil, counts requests, latencies and errors.
 	Metrics *Metrics
+	// Auth authorizes every field and records the audit log. Requests must
+	// reach the handler through Auth.Middleware (or, for WebSockets, with
+	// Auth.InitFunc) so that their context holds a principal. Nil denies
+	// every call with ACCESS_DENIED.
+	Auth *auth.Service
 }
 
 func (o *HandlerOptions) fill() {
@@ -66,7 +72,7 @@ func (o *HandlerOptions) fill() {
 // be added with AddTransport, and more extensions with Use.
 func NewHandler(db *engine.DB, opts HandlerOptions) *handler.Server {
 	opts.fill()
-	cfg := graph.Config{Resolvers: &Resolver{DB: db}}
+	cfg := graph.Config{Resolvers: &Resolver{DB: db, Auth: opts.Auth}}
 	setComplexity(&cfg.Complexity)
 	srv := handler.New(graph.NewExecutableSchema(cfg))
 
@@ -85,6 +91,9 @@ func NewHandler(db *engine.DB, opts HandlerOptions) *handler.Server {
 	srv.Use(DepthLimit{Limit: opts.DepthLimit})
 	if opts.Metrics != nil {
 		srv.Use(opts.Metrics)
+	}
+	if opts.Auth != nil {
+		srv.AroundFields(auditRootFields(opts.Auth))
 	}
 
 	p := presenter{log: opts.Logger}

@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/shoaldb/shoal/auth"
 	"github.com/shoaldb/shoal/engine"
 	"github.com/shoaldb/shoal/engine/attr"
 	"github.com/shoaldb/shoal/graph"
@@ -17,6 +18,9 @@ import (
 )
 
 func (r *mutationResolver) CreateTable(ctx context.Context, input model.CreateTableInput) (*model.Table, error) {
+	if _, err := r.authorize(ctx, auth.ActionTableCreate, auth.TableResource(input.Name)); err != nil {
+		return nil, err
+	}
 	d, err := r.DB.CreateTable(ctx, tableSpecIn(input))
 	if err != nil {
 		return nil, err
@@ -25,6 +29,9 @@ func (r *mutationResolver) CreateTable(ctx context.Context, input model.CreateTa
 }
 
 func (r *mutationResolver) UpdateTable(ctx context.Context, input model.UpdateTableInput) (*model.Table, error) {
+	if _, err := r.authorize(ctx, auth.ActionTableUpdate, auth.TableResource(input.Name)); err != nil {
+		return nil, err
+	}
 	in := engine.UpdateTableInput{
 		Name:                input.Name,
 		DeleteGlobalIndexes: input.DeleteGlobalIndexes,
@@ -45,6 +52,9 @@ func (r *mutationResolver) UpdateTable(ctx context.Context, input model.UpdateTa
 }
 
 func (r *mutationResolver) DeleteTable(ctx context.Context, input model.DeleteTableInput) (*model.Table, error) {
+	if _, err := r.authorize(ctx, auth.ActionTableDelete, auth.TableResource(input.Name)); err != nil {
+		return nil, err
+	}
 	d, err := r.DB.DeleteTable(ctx, input.Name)
 	if err != nil {
 		return nil, err
@@ -53,6 +63,10 @@ func (r *mutationResolver) DeleteTable(ctx context.Context, input model.DeleteTa
 }
 
 func (r *mutationResolver) PutItem(ctx context.Context, input model.PutItemInput) (*model.WriteResult, error) {
+	restrict, err := r.authorize(ctx, auth.ActionItemPut, auth.TableResource(input.Table))
+	if err != nil {
+		return nil, err
+	}
 	typed := deref(input.Typed)
 	item, err := input.Item.ToItem(typed)
 	if err != nil {
@@ -68,6 +82,7 @@ func (r *mutationResolver) PutItem(ctx context.Context, input model.PutItemInput
 		Condition:                   cond,
 		ReturnValues:                returnValuesIn(input.ReturnValues),
 		ReturnOldOnConditionFailure: deref(input.ReturnOldOnConditionFailure),
+		Restrict:                    restrict,
 	})
 	if err != nil {
 		return nil, withTyped(err, typed)
@@ -76,6 +91,10 @@ func (r *mutationResolver) PutItem(ctx context.Context, input model.PutItemInput
 }
 
 func (r *mutationResolver) UpdateItem(ctx context.Context, input model.UpdateItemInput) (*model.WriteResult, error) {
+	restrict, err := r.authorize(ctx, auth.ActionItemUpdate, auth.TableResource(input.Table))
+	if err != nil {
+		return nil, err
+	}
 	typed := deref(input.Typed)
 	key, err := input.Key.ToItem(typed)
 	if err != nil {
@@ -96,6 +115,7 @@ func (r *mutationResolver) UpdateItem(ctx context.Context, input model.UpdateIte
 		Condition:                   cond,
 		ReturnValues:                returnValuesIn(input.ReturnValues),
 		ReturnOldOnConditionFailure: deref(input.ReturnOldOnConditionFailure),
+		Restrict:                    restrict,
 	})
 	if err != nil {
 		return nil, withTyped(err, typed)
@@ -104,6 +124,10 @@ func (r *mutationResolver) UpdateItem(ctx context.Context, input model.UpdateIte
 }
 
 func (r *mutationResolver) DeleteItem(ctx context.Context, input model.DeleteItemInput) (*model.WriteResult, error) {
+	restrict, err := r.authorize(ctx, auth.ActionItemDelete, auth.TableResource(input.Table))
+	if err != nil {
+		return nil, err
+	}
 	typed := deref(input.Typed)
 	key, err := input.Key.ToItem(typed)
 	if err != nil {
@@ -119,6 +143,7 @@ func (r *mutationResolver) DeleteItem(ctx context.Context, input model.DeleteIte
 		Condition:                   cond,
 		ReturnValues:                returnValuesIn(input.ReturnValues),
 		ReturnOldOnConditionFailure: deref(input.ReturnOldOnConditionFailure),
+		Restrict:                    restrict,
 	})
 	if err != nil {
 		return nil, withTyped(err, typed)
@@ -147,6 +172,15 @@ func (r *mutationResolver) BatchWriteItems(ctx context.Context, input model.Batc
 		default:
 			return nil, inputErrorf("requests[%d]: give exactly one of put and deleteKey", i)
 		}
+		action := auth.ActionItemPut
+		if w.Put == nil {
+			action = auth.ActionItemDelete
+		}
+		restrict, err := r.authorize(ctx, action, auth.TableResource(req.Table))
+		if err != nil {
+			return nil, err
+		}
+		w.Restrict = restrict
 		in.Requests[i] = w
 	}
 	out, err := r.DB.BatchWriteItem(ctx, in)
@@ -175,6 +209,9 @@ func (r *mutationResolver) TransactWriteItems(ctx context.Context, input model.T
 		if err != nil {
 			return nil, fieldError(fmt.Sprintf("actions[%d]", i), err)
 		}
+		if err := r.authorizeAction(ctx, &act); err != nil {
+			return nil, err
+		}
 		in.Actions[i] = act
 	}
 	if err := r.DB.TransactWriteItems(ctx, in); err != nil {
@@ -184,6 +221,9 @@ func (r *mutationResolver) TransactWriteItems(ctx context.Context, input model.T
 }
 
 func (r *queryResolver) Tables(ctx context.Context, limit *int, after model.Cursor) (*model.TablePage, error) {
+	if _, err := r.authorize(ctx, auth.ActionTableList, auth.ResourceAll); err != nil {
+		return nil, err
+	}
 	names, next, err := r.DB.ListTables(ctx, string(after), deref(limit))
 	if err != nil {
 		return nil, err
@@ -206,6 +246,9 @@ func (r *queryResolver) Tables(ctx context.Context, limit *int, after model.Curs
 }
 
 func (r *queryResolver) Table(ctx context.Context, name string) (*model.Table, error) {
+	if _, err := r.authorize(ctx, auth.ActionTableDescribe, auth.TableResource(name)); err != nil {
+		return nil, err
+	}
 	d, err := r.DB.DescribeTable(ctx, name)
 	if engine.CodeOf(err) == engine.CodeNotFound {
 		return nil, nil
@@ -217,6 +260,10 @@ func (r *queryResolver) Table(ctx context.Context, name string) (*model.Table, e
 }
 
 func (r *queryResolver) Item(ctx context.Context, table string, key model.JSON, projection []string, consistentRead *bool, typed *bool) (*model.JSON, error) {
+	restrict, err := r.authorize(ctx, auth.ActionItemGet, auth.TableResource(table))
+	if err != nil {
+		return nil, err
+	}
 	k, err := key.ToItem(deref(typed))
 	if err != nil {
 		return nil, fieldError("key", err)
@@ -230,6 +277,7 @@ func (r *queryResolver) Item(ctx context.Context, table string, key model.JSON, 
 		Key:            k,
 		Projection:     proj,
 		ConsistentRead: deref(consistentRead),
+		Restrict:       restrict,
 	})
 	if err != nil {
 		return nil, err
@@ -239,6 +287,10 @@ func (r *queryResolver) Item(ctx context.Context, table string, key model.JSON, 
 
 func (r *queryResolver) Query(ctx context.Context, table string, index *string, partitionKey *model.JSON, sortKey *model.SortKeyInput, keyCondition *model.ExpressionInput, filter *model.ConditionInput, projection []string, scanForward *bool, limit *int, after model.Cursor, consistentRead *bool, typed *bool) (*model.ItemPage, error) {
 	isTyped := deref(typed)
+	restrict, err := r.authorize(ctx, auth.ActionTableQuery, auth.IndexResource(table, deref(index)))
+	if err != nil {
+		return nil, err
+	}
 	kc, err := toKeyCondition(partitionKey, sortKey, keyCondition, isTyped)
 	if err != nil {
 		return nil, err
@@ -248,6 +300,7 @@ func (r *queryResolver) Query(ctx context.Context, table string, index *string, 
 		return nil, err
 	}
 	paging.Backward = scanForward != nil && !*scanForward
+	paging.Restrict = restrict
 	page, err := r.DB.Query(ctx, engine.QueryInput{
 		Table:        table,
 		Index:        deref(index),
@@ -262,10 +315,15 @@ func (r *queryResolver) Query(ctx context.Context, table string, index *string, 
 
 func (r *queryResolver) Scan(ctx context.Context, table string, index *string, filter *model.ConditionInput, projection []string, segment *int, totalSegments *int, limit *int, after model.Cursor, consistentRead *bool, typed *bool) (*model.ItemPage, error) {
 	isTyped := deref(typed)
+	restrict, err := r.authorize(ctx, auth.ActionTableScan, auth.IndexResource(table, deref(index)))
+	if err != nil {
+		return nil, err
+	}
 	paging, err := pagingArgs(filter, projection, limit, after, consistentRead, isTyped)
 	if err != nil {
 		return nil, err
 	}
+	paging.Restrict = restrict
 	page, err := r.DB.Scan(ctx, engine.ScanInput{
 		Table:         table,
 		Index:         deref(index),
@@ -295,11 +353,16 @@ func (r *queryResolver) BatchGetItems(ctx context.Context, requests []model.Batc
 		if err != nil {
 			return nil, fieldError(fmt.Sprintf("requests[%d]", i), err)
 		}
+		restrict, err := r.authorize(ctx, auth.ActionItemGet, auth.TableResource(req.Table))
+		if err != nil {
+			return nil, err
+		}
 		in.Requests[i] = engine.BatchGetRequest{
 			Table:          req.Table,
 			Keys:           keys,
 			Projection:     proj,
 			ConsistentRead: deref(req.ConsistentRead),
+			Restrict:       restrict,
 		}
 	}
 	out, err := r.DB.BatchGetItem(ctx, in)
@@ -337,7 +400,11 @@ func (r *queryResolver) TransactGetItems(ctx context.Context, requests []model.T
 		if err != nil {
 			return nil, fieldError(fmt.Sprintf("requests[%d]", i), err)
 		}
-		in[i] = engine.GetItemInput{Table: req.Table, Key: key, Projection: proj}
+		restrict, err := r.authorize(ctx, auth.ActionItemGet, auth.TableResource(req.Table))
+		if err != nil {
+			return nil, err
+		}
+		in[i] = engine.GetItemInput{Table: req.Table, Key: key, Projection: proj, Restrict: restrict}
 	}
 	got, err := r.DB.TransactGetItems(ctx, in)
 	if err != nil {
@@ -352,10 +419,15 @@ func (r *queryResolver) TransactGetItems(ctx context.Context, requests []model.T
 
 func (r *subscriptionResolver) ItemChanges(ctx context.Context, table string, partitionKey *model.JSON, sortKey *model.SortKeyInput, events []model.ChangeEvent, filter *model.ConditionInput, after model.Cursor, fromOldest *bool, typed *bool) (<-chan *model.ItemChange, error) {
 	isTyped := deref(typed)
+	restrict, err := r.authorize(ctx, auth.ActionSubscribe, auth.TableResource(table))
+	if err != nil {
+		return nil, err
+	}
 	in, err := watchInput(table, partitionKey, sortKey, events, filter, after, deref(fromOldest), isTyped)
 	if err != nil {
 		return nil, err
 	}
+	in.Restrict = restrict
 	w, err := r.DB.NewWatcher(ctx, in)
 	if err != nil {
 		return nil, err

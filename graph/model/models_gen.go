@@ -10,6 +10,114 @@ import (
 	"time"
 )
 
+// An API key, without its secret (which is shown once, at creation).
+type APIKey struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	Roles     []string  `json:"roles"`
+	Disabled  bool      `json:"disabled"`
+	CreatedAt time.Time `json:"createdAt"`
+	CreatedBy string    `json:"createdBy"`
+	// null for a key that does not expire
+	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
+}
+
+// Attach a role to (or, with detach, remove it from) an API key or a JWT group.
+type AttachRoleInput struct {
+	Role     string  `json:"role"`
+	APIKeyID *string `json:"apiKeyId,omitempty"`
+	Group    *string `json:"group,omitempty"`
+	Detach   bool    `json:"detach"`
+}
+
+// One entry of the audit log.
+type AuditEvent struct {
+	Seq       int       `json:"seq"`
+	Time      time.Time `json:"time"`
+	Principal string    `json:"principal"`
+	Action    string    `json:"action"`
+	Resource  string    `json:"resource"`
+	Source    string    `json:"source"`
+	// ok, denied, denied: <reason>, or error: <CODE>
+	Outcome   string `json:"outcome"`
+	RequestID string `json:"requestId"`
+	Hash      string `json:"hash"`
+}
+
+// The result of checking the audit log's hash chain.
+type AuditVerification struct {
+	Ok      bool `json:"ok"`
+	Entries int  `json:"entries"`
+	// the first entry that breaks the chain; null when ok
+	FirstBadSeq *int    `json:"firstBadSeq,omitempty"`
+	Problem     *string `json:"problem,omitempty"`
+}
+
+// A backup: a directory of checksummed files taken from one consistent snapshot.
+type Backup struct {
+	ID   string  `json:"id"`
+	Name *string `json:"name,omitempty"`
+	// ON_DEMAND
+	Kind string `json:"kind"`
+	// the backup holds every change made at or before this time
+	SnapshotAt  time.Time     `json:"snapshotAt"`
+	CompletedAt time.Time     `json:"completedAt"`
+	Encrypted   bool          `json:"encrypted"`
+	Tables      []BackupTable `json:"tables"`
+	ItemCount   int           `json:"itemCount"`
+	// the items' stored bytes
+	SizeBytes int `json:"sizeBytes"`
+	// what the files take on disk
+	FileBytes int `json:"fileBytes"`
+}
+
+// A backup or restore running in the background, or recently finished.
+type BackupJob struct {
+	ID    string         `json:"id"`
+	Kind  BackupJobKind  `json:"kind"`
+	State BackupJobState `json:"state"`
+	// the backup written or read; null for a point-in-time restore
+	BackupID *string `json:"backupId,omitempty"`
+	// the tables backed up, or the tables the restore creates
+	Tables    []string        `json:"tables"`
+	StartedAt time.Time       `json:"startedAt"`
+	EndedAt   *time.Time      `json:"endedAt,omitempty"`
+	Progress  *BackupProgress `json:"progress"`
+	// why a FAILED job failed, and its code (VALIDATION for a corrupt backup)
+	Error     *string `json:"error,omitempty"`
+	ErrorCode *string `json:"errorCode,omitempty"`
+}
+
+// What a backup or restore job has done so far.
+type BackupProgress struct {
+	// snapshot (backup); verify, load or replay (restore); done
+	Phase string `json:"phase"`
+	Items int    `json:"items"`
+	Bytes int    `json:"bytes"`
+	// 0 while not known (a replay's totals never are)
+	TotalItems     int     `json:"totalItems"`
+	TotalBytes     int     `json:"totalBytes"`
+	ElapsedSeconds float64 `json:"elapsedSeconds"`
+	BytesPerSecond float64 `json:"bytesPerSecond"`
+	ItemsPerSecond float64 `json:"itemsPerSecond"`
+	// estimated seconds left at the average rate; null when unknown
+	EtaSeconds *float64 `json:"etaSeconds,omitempty"`
+}
+
+// One table of a backup, with its settings as they were.
+type BackupTable struct {
+	Name      string `json:"name"`
+	ItemCount int    `json:"itemCount"`
+	SizeBytes int    `json:"sizeBytes"`
+	// the table's change-log position at the snapshot
+	Seq                 string         `json:"seq"`
+	StreamViewType      StreamViewType `json:"streamViewType"`
+	TTLAttribute        *string        `json:"ttlAttribute,omitempty"`
+	GlobalIndexes       []string       `json:"globalIndexes"`
+	LocalIndexes        []string       `json:"localIndexes"`
+	PointInTimeRecovery bool           `json:"pointInTimeRecovery"`
+}
+
 type BatchGetRequestInput struct {
 	Table          string   `json:"table"`
 	Keys           []JSON   `json:"keys"`
@@ -77,6 +185,34 @@ type ConditionInput struct {
 	Expression *ExpressionInput `json:"expression,omitempty"`
 }
 
+// Fine-grained conditions of a statement; every condition given must hold.
+type Conditions struct {
+	// the table's partition key must equal one of these; ${sub} is the caller's user id (or API key id)
+	LeadingKeys []string `json:"leadingKeys,omitempty"`
+	// the only top-level attributes the caller may read and write
+	Attributes []string `json:"attributes,omitempty"`
+	// CIDR ranges the caller's address must lie in
+	SourceIP []string `json:"sourceIp,omitempty"`
+}
+
+type ConditionsInput struct {
+	LeadingKeys []string `json:"leadingKeys,omitempty"`
+	Attributes  []string `json:"attributes,omitempty"`
+	SourceIP    []string `json:"sourceIp,omitempty"`
+}
+
+type CreateAPIKeyInput struct {
+	Name      string     `json:"name"`
+	Roles     []string   `json:"roles"`
+	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
+}
+
+type CreateBackupInput struct {
+	// the tables to back up; null or empty: every table
+	Tables []string `json:"tables,omitempty"`
+	Name   *string  `json:"name,omitempty"`
+}
+
 type CreateTableInput struct {
 	Name           string             `json:"name"`
 	PartitionKey   *KeyAttributeInput `json:"partitionKey"`
@@ -86,6 +222,20 @@ type CreateTableInput struct {
 	StreamViewType *StreamViewType    `json:"streamViewType,omitempty"`
 	// the TTL attribute (epoch seconds); null or absent leaves TTL off
 	TTLAttribute *string `json:"ttlAttribute,omitempty"`
+}
+
+// A new API key and its secret form, `shoal_<id>_<secret>`: store it now, it is never shown again.
+type CreatedAPIKey struct {
+	Key    *APIKey `json:"key"`
+	Secret string  `json:"secret"`
+}
+
+type DeleteAPIKeyInput struct {
+	ID string `json:"id"`
+}
+
+type DeleteBackupInput struct {
+	ID string `json:"id"`
 }
 
 type DeleteItemInput struct {
@@ -98,8 +248,18 @@ type DeleteItemInput struct {
 	Typed                       *bool         `json:"typed,omitempty"`
 }
 
+type DeleteRoleInput struct {
+	Name string `json:"name"`
+}
+
 type DeleteTableInput struct {
 	Name string `json:"name"`
+}
+
+type DisableAPIKeyInput struct {
+	ID string `json:"id"`
+	// false enables the key again
+	Disabled bool `json:"disabled"`
 }
 
 // A DynamoDB expression string with its placeholders: `names` maps `#name`
@@ -193,6 +353,40 @@ type LocalIndexInput struct {
 type Mutation struct {
 }
 
+// A table's point-in-time recovery.
+type PointInTimeRecovery struct {
+	Table            string `json:"table"`
+	Enabled          bool   `json:"enabled"`
+	RetentionSeconds int    `json:"retentionSeconds"`
+	// when it was last turned on
+	Since *time.Time `json:"since,omitempty"`
+	// the window a restore may ask for; null until the first snapshot
+	EarliestRestorableTime *time.Time `json:"earliestRestorableTime,omitempty"`
+	LatestRestorableTime   *time.Time `json:"latestRestorableTime,omitempty"`
+	Snapshots              int        `json:"snapshots"`
+}
+
+// One change of the access configuration.
+type PolicyChange struct {
+	Version   int       `json:"version"`
+	Time      time.Time `json:"time"`
+	Principal string    `json:"principal"`
+	// role, binding or apikey
+	Kind   string `json:"kind"`
+	Name   string `json:"name"`
+	Before *JSON  `json:"before,omitempty"`
+	After  *JSON  `json:"after,omitempty"`
+}
+
+// Who the caller is.
+type Principal struct {
+	ID      string   `json:"id"`
+	Kind    string   `json:"kind"`
+	Subject string   `json:"subject"`
+	Roles   []string `json:"roles"`
+	Groups  []string `json:"groups"`
+}
+
 // What an index stores of each item.
 type Projection struct {
 	Type             ProjectionType `json:"type"`
@@ -217,7 +411,40 @@ type PutItemInput struct {
 	Typed *bool `json:"typed,omitempty"`
 }
 
+type PutRoleInput struct {
+	Name       string           `json:"name"`
+	Statements []StatementInput `json:"statements"`
+}
+
 type Query struct {
+}
+
+type RestoreBackupInput struct {
+	BackupID string `json:"backupId"`
+	// the new table, for a backup of one table
+	Target *string `json:"target,omitempty"`
+	// the tables of a multi-table backup to restore, and their new names
+	Tables []TableRenameInput `json:"tables,omitempty"`
+}
+
+type RestoreTableToPointInTimeInput struct {
+	Source string `json:"source"`
+	Target string `json:"target"`
+	// the instant to restore; required unless latest
+	Time   *time.Time `json:"time,omitempty"`
+	Latest bool       `json:"latest"`
+}
+
+// A named set of statements.
+type Role struct {
+	Name       string      `json:"name"`
+	Statements []Statement `json:"statements"`
+}
+
+// The roles attached to a JWT group.
+type RoleBinding struct {
+	Group string   `json:"group"`
+	Roles []string `json:"roles"`
 }
 
 // Compares size(path) with numbers.
@@ -244,6 +471,23 @@ type SortKeyInput struct {
 	// [low, high], inclusive
 	Between    []JSON `json:"between,omitempty"`
 	BeginsWith *JSON  `json:"beginsWith,omitempty"`
+}
+
+// One statement of a role.
+type Statement struct {
+	Effect Effect `json:"effect"`
+	// e.g. item:get, item:*, table:query, stream:subscribe, admin:*
+	Actions []string `json:"actions"`
+	// e.g. table/Orders, table/Orders/index/*, table/*, *
+	Resources  []string    `json:"resources"`
+	Conditions *Conditions `json:"conditions,omitempty"`
+}
+
+type StatementInput struct {
+	Effect     Effect           `json:"effect"`
+	Actions    []string         `json:"actions"`
+	Resources  []string         `json:"resources"`
+	Conditions *ConditionsInput `json:"conditions,omitempty"`
 }
 
 type Subscription struct {
@@ -278,6 +522,21 @@ type TablePage struct {
 	Tables []Table `json:"tables"`
 	// null exactly when there are no more tables
 	Cursor Cursor `json:"cursor,omitempty"`
+}
+
+type TableRenameInput struct {
+	Source string `json:"source"`
+	Target string `json:"target"`
+}
+
+// One stored version of a table definition.
+type TableVersion struct {
+	Version int `json:"version"`
+	// true on the last version of a deleted table
+	Deleted bool `json:"deleted"`
+	// the definition before this version (null for a creation)
+	Before *Table `json:"before,omitempty"`
+	After  *Table `json:"after"`
 }
 
 // One action of a transaction: exactly one field.
@@ -361,6 +620,13 @@ type UpdateItemInput struct {
 	ReturnValues                *ReturnValues   `json:"returnValues,omitempty"`
 	ReturnOldOnConditionFailure *bool           `json:"returnOldOnConditionFailure,omitempty"`
 	Typed                       *bool           `json:"typed,omitempty"`
+}
+
+type UpdatePointInTimeRecoveryInput struct {
+	Table   string `json:"table"`
+	Enabled bool   `json:"enabled"`
+	// the recovery window (1 s to 35 days); null keeps it (the server's default is 7 days)
+	RetentionSeconds *int `json:"retentionSeconds,omitempty"`
 }
 
 // Changes to a table; absent fields stay as they are.
@@ -462,6 +728,120 @@ func (e *AttributeType) UnmarshalJSON(b []byte) error {
 }
 
 func (e AttributeType) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type BackupJobKind string
+
+const (
+	BackupJobKindBackup      BackupJobKind = "BACKUP"
+	BackupJobKindRestore     BackupJobKind = "RESTORE"
+	BackupJobKindPitrRestore BackupJobKind = "PITR_RESTORE"
+)
+
+var AllBackupJobKind = []BackupJobKind{
+	BackupJobKindBackup,
+	BackupJobKindRestore,
+	BackupJobKindPitrRestore,
+}
+
+func (e BackupJobKind) IsValid() bool {
+	switch e {
+	case BackupJobKindBackup, BackupJobKindRestore, BackupJobKindPitrRestore:
+		return true
+	}
+	return false
+}
+
+func (e BackupJobKind) String() string {
+	return string(e)
+}
+
+func (e *BackupJobKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = BackupJobKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid BackupJobKind", str)
+	}
+	return nil
+}
+
+func (e BackupJobKind) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *BackupJobKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e BackupJobKind) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type BackupJobState string
+
+const (
+	BackupJobStateRunning   BackupJobState = "RUNNING"
+	BackupJobStateSucceeded BackupJobState = "SUCCEEDED"
+	BackupJobStateFailed    BackupJobState = "FAILED"
+)
+
+var AllBackupJobState = []BackupJobState{
+	BackupJobStateRunning,
+	BackupJobStateSucceeded,
+	BackupJobStateFailed,
+}
+
+func (e BackupJobState) IsValid() bool {
+	switch e {
+	case BackupJobStateRunning, BackupJobStateSucceeded, BackupJobStateFailed:
+		return true
+	}
+	return false
+}
+
+func (e BackupJobState) String() string {
+	return string(e)
+}
+
+func (e *BackupJobState) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = BackupJobState(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid BackupJobState", str)
+	}
+	return nil
+}
+
+func (e BackupJobState) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *BackupJobState) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e BackupJobState) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
@@ -581,6 +961,61 @@ func (e *ChangeOrigin) UnmarshalJSON(b []byte) error {
 }
 
 func (e ChangeOrigin) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type Effect string
+
+const (
+	EffectAllow Effect = "allow"
+	EffectDeny  Effect = "deny"
+)
+
+var AllEffect = []Effect{
+	EffectAllow,
+	EffectDeny,
+}
+
+func (e Effect) IsValid() bool {
+	switch e {
+	case EffectAllow, EffectDeny:
+		return true
+	}
+	return false
+}
+
+func (e Effect) String() string {
+	return string(e)
+}
+
+func (e *Effect) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = Effect(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid Effect", str)
+	}
+	return nil
+}
+
+func (e Effect) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *Effect) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e Effect) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	badger "github.com/dgraph-io/badger/v4"
 )
@@ -33,7 +34,47 @@ var (
 	// ErrTooBig: a transaction holds more writes than the store takes at
 	// once.
 	ErrTooBig = errors.New("kv: transaction too big")
+	// ErrEncryptionKey: the store was written with another encryption key,
+	// with encryption while none was given, or without it while one was.
+	ErrEncryptionKey = errors.New("kv: the encryption key does not match the one the data was written with (or the data is not encrypted as the options say)")
+	// ErrInvalidKey: an encryption key is not 16, 24 or 32 bytes long.
+	ErrInvalidKey = errors.New("kv: an encryption key must be 16, 24 or 32 bytes long")
 )
+
+func mapOpenErr(err error) error {
+	switch {
+	case errors.Is(err, badger.ErrEncryptionKeyMismatch):
+		return fmt.Errorf("%w: %v", ErrEncryptionKey, err)
+	case errors.Is(err, badger.ErrInvalidEncryptionKey):
+		return fmt.Errorf("%w: %v", ErrInvalidKey, err)
+	}
+	return err
+}
+
+// RotateKey re-encrypts the key registry of the closed store in dir: the
+// data keys, encrypted with oldKey, are written encrypted with newKey (the
+// data files themselves, encrypted with the data keys, are untouched). An
+// empty oldKey or newKey means no encryption. The store must not be open.
+func RotateKey(dir string, oldKey, newKey []byte) error {
+	for _, k := range [][]byte{oldKey, newKey} {
+		if n := len(k); n != 0 && n != 16 && n != 24 && n != 32 {
+			return ErrInvalidKey
+		}
+	}
+	opt := badger.KeyRegistryOptions{
+		Dir:                           dir,
+		ReadOnly:                      true,
+		EncryptionKey:                 oldKey,
+		EncryptionKeyRotationDuration: 10 * 24 * time.Hour,
+	}
+	kr, err := badger.OpenKeyRegistry(opt)
+	if err != nil {
+		return mapOpenErr(err)
+	}
+	defer kr.Close()
+	opt.EncryptionKey = newKey
+	return badger.WriteKeyRegistry(kr, opt)
+}
 
 // Options configures Open.
 type Options struct {
@@ -52,6 +93,17 @@ type Options struct {
 	// MemTableSize is the size of one memtable in bytes; it also bounds the
 	// size of a transaction. Default 64 MiB.
 	MemTableSize int64
+	// EncryptionKey, when set (16, 24 or 32 bytes: AES-128, -192, -256),
+	// encrypts every table and value-log file with data keys that are
+	// themselves encrypted with this master key (Badger's key registry).
+	// Default: no encryption.
+	EncryptionKey []byte
+	// EncryptionKeyRotationDuration is how often a new data key is made;
+	// default 10 days (Badger's).
+	EncryptionKeyRotationDuration time.Duration
+	// IndexCacheSize is the cache of table indexes in bytes, required by
+	// Badger with encryption; default 64 MiB when encryption is on.
+	IndexCacheSize int64
 }
 
 // DB is an open store. It is safe for concurrent use.
@@ -75,9 +127,21 @@ func Open(opts Options) (*DB, error) {
 	if opts.MemTableSize > 0 {
 		bo = bo.WithMemTableSize(opts.MemTableSize)
 	}
+	if len(opts.EncryptionKey) > 0 {
+		bo = bo.WithEncryptionKey(opts.EncryptionKey)
+		if opts.IndexCacheSize <= 0 {
+			opts.IndexCacheSize = 64 << 20
+		}
+		if opts.EncryptionKeyRotationDuration > 0 {
+			bo = bo.WithEncryptionKeyRotationDuration(opts.EncryptionKeyRotationDuration)
+		}
+	}
+	if opts.IndexCacheSize > 0 {
+		bo = bo.WithIndexCacheSize(opts.IndexCacheSize)
+	}
 	b, err := badger.Open(bo)
 	if err != nil {
-		return nil, err
+		return nil, mapOpenErr(err)
 	}
 	return &DB{b: b}, nil
 }
