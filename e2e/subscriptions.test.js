@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +15,7 @@ import WebSocket from 'ws';
 import { createClient } from 'graphql-ws';
 
 const here = dirname(fileURLToPath(import.meta.url));
-let server, base, dataDir, binDir;
+let server, base, dataDir, binDir, rootKey;
 
 before(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'shoal-e2e-data-'));
@@ -38,6 +38,10 @@ before(async () => {
     });
   });
   base = `127.0.0.1:${addr.split(':').pop()}`;
+  // Secure by default: the first start wrote the root API key, readable
+  // only by its owner; HTTP sends it as a bearer token, WebSocket in
+  // connection_init.
+  rootKey = readFileSync(join(dataDir, 'root-key'), 'utf8').trim();
 });
 
 after(async () => {
@@ -53,7 +57,7 @@ after(async () => {
 async function gql(query, variables) {
   const res = await fetch(`http://${base}/graphql`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${rootKey}` },
     body: JSON.stringify({ query, variables }),
   });
   const body = await res.json();
@@ -69,7 +73,10 @@ const put = (n) => gql(
 // subscribe collects itemChanges until `stopAfter` events, then disposes
 // the client (a real disconnect).
 function subscribe(after, stopAfter) {
-  const client = createClient({ url: `ws://${base}/graphql`, webSocketImpl: WebSocket, lazy: true, retryAttempts: 0 });
+  const client = createClient({
+    url: `ws://${base}/graphql`, webSocketImpl: WebSocket, lazy: true, retryAttempts: 0,
+    connectionParams: { Authorization: `Bearer ${rootKey}` },
+  });
   const got = [];
   let ready;
   const started = new Promise((resolve) => { ready = resolve; });
@@ -141,4 +148,19 @@ test('a graphql-ws client resumes from its cursor without loss or duplicates', a
     assert.equal(c.oldImage, null);
     assert.deepEqual(c.keys, { player: c.newImage.player, n: c.newImage.n });
   }
+});
+
+test('a graphql-ws client with a bad key is closed with 4403', async () => {
+  const client = createClient({
+    url: `ws://${base}/graphql`, webSocketImpl: WebSocket, lazy: true, retryAttempts: 0,
+    connectionParams: { Authorization: 'Bearer shoal_nope_nope' },
+  });
+  const closed = await new Promise((resolve) => {
+    client.subscribe(
+      { query: 'subscription { itemChanges(table: "Scores") { cursor } }' },
+      { next: () => resolve('got data'), error: (e) => resolve(e), complete: () => resolve('completed') },
+    );
+  });
+  await client.dispose();
+  assert.equal(closed.code, 4403, `closed with ${closed.code} ${closed.reason}`);
 });
