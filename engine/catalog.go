@@ -458,6 +458,9 @@ func (db *DB) DeleteTable(ctx context.Context, name string) (*TableDescription, 
 		return nil, err
 	}
 	db.tables.Delete(name)
+	if l, ok := db.logs.LoadAndDelete(def.ID); ok {
+		l.(*changeLog).close() // watchers of the table end with NOT_FOUND
+	}
 	// Every write of the table read its catalog entry, so none can commit
 	// after the delete: the data is now unreachable and can be dropped.
 	if err := db.kv.DropPrefix(tablePrefix(def.ID)); err != nil {

@@ -128,7 +128,11 @@ func (db *DB) update(ctx context.Context, fn func(*wtx) error) error {
 			db.writeGate.RUnlock()
 		}
 		for _, s := range tx.seqs {
-			s.log.done(s.seq, err == nil)
+			rec := s.rec
+			if err != nil {
+				rec = nil
+			}
+			s.log.done(s.seq, rec)
 		}
 		if !errors.Is(err, kv.ErrConflict) {
 			return storageErr(err)

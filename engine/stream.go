@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/shoaldb/shoal/engine/attr"
+	"github.com/shoaldb/shoal/engine/internal/keys"
 	"github.com/shoaldb/shoal/engine/internal/kv"
 )
 
@@ -125,9 +126,17 @@ func (db *DB) appendRecord(tx *wtx, log *changeLog, w *write, event ChangeEvent,
 		rec["v"] = attr.S(recordView(view))
 	}
 	seq := log.alloc()
-	tx.seqs = append(tx.seqs, allocatedSeq{log: log, seq: seq})
+	val := attr.EncodeItem(nil, rec)
+	// The window holds the record decoded from the very bytes stored, so
+	// memory and disk readers see the same thing.
+	c, visible, err := decodeChange(seq, val)
+	if err != nil {
+		return err
+	}
+	pk, _ := keys.Append(nil, w.k.pk)
+	tx.seqs = append(tx.seqs, allocatedSeq{log: log, seq: seq, rec: &recentChange{change: c, visible: visible, pk: string(pk), size: len(val)}})
 	key := binary.BigEndian.AppendUint64(spacePrefix(make([]byte, 0, 18), w.t.ID, tabStream), seq)
-	return tx.Set(key, attr.EncodeItem(nil, rec))
+	return tx.Set(key, val)
 }
 
 // keyItem returns the key attributes of k as an item.
@@ -207,13 +216,19 @@ type changeLog struct {
 	mu      sync.Mutex
 	next    uint64
 	pending seqHeap
-	ended   map[uint64]bool // ended numbers still above the lowest pending one
-	wake    chan struct{}   // closed and replaced whenever the watermark moves
+	// ended holds the numbers that ended while a lower one was pending,
+	// with the record each committed (nil when it did not commit).
+	ended map[uint64]*recentChange
+	wake  chan struct{} // closed and replaced whenever the watermark moves
+	// recent is the in-memory window of the latest records
+	// (changecache.go).
+	recent recentWindow
 }
 
 type allocatedSeq struct {
 	log *changeLog
 	seq uint64
+	rec *recentChange // the record as readers will see it
 }
 
 func (l *changeLog) alloc() uint64 {
@@ -225,14 +240,23 @@ func (l *changeLog) alloc() uint64 {
 	return s
 }
 
-// done ends a number's transaction; committed says whether it wrote.
-func (l *changeLog) done(seq uint64, committed bool) {
+// done ends a number's transaction; rec is its record when it committed,
+// nil otherwise. Records enter the in-memory window in sequence order, as
+// the watermark passes them.
+func (l *changeLog) done(seq uint64, rec *recentChange) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.ended[seq] = true
+	l.ended[seq] = rec
 	moved := false
-	for l.pending.Len() > 0 && l.ended[l.pending[0]] {
+	for l.pending.Len() > 0 {
+		rc, ok := l.ended[l.pending[0]]
+		if !ok {
+			break
+		}
 		delete(l.ended, heap.Pop(&l.pending).(uint64))
+		if rc != nil {
+			l.recent.append(*rc)
+		}
 		moved = true
 	}
 	if moved {
@@ -246,11 +270,14 @@ func (l *changeLog) done(seq uint64, committed bool) {
 func (l *changeLog) watermark() (uint64, <-chan struct{}) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	w := l.next - 1
+	return l.watermarkLocked(), l.wake
+}
+
+func (l *changeLog) watermarkLocked() uint64 {
 	if l.pending.Len() > 0 {
-		w = l.pending[0] - 1
+		return l.pending[0] - 1
 	}
-	return w, l.wake
+	return l.next - 1
 }
 
 type seqHeap []uint64
@@ -281,7 +308,8 @@ func (db *DB) changeLog(tableID uint64) (*changeLog, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &changeLog{next: last + 1, ended: map[uint64]bool{}, wake: make(chan struct{})}
+	l := &changeLog{next: last + 1, ended: map[uint64]*recentChange{}, wake: make(chan struct{})}
+	l.recent.from = last
 	db.logs.Store(tableID, l)
 	return l, nil
 }

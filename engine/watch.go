@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/shoaldb/shoal/engine/expr"
+	"github.com/shoaldb/shoal/engine/internal/keys"
 	"github.com/shoaldb/shoal/engine/internal/kv"
 )
 
@@ -44,6 +45,9 @@ type Watcher struct {
 	after uint64
 	// restrict narrows the records passed on.
 	restrict *Restriction
+	// pk is the encoded partition key the watcher follows, "" for all:
+	// it is woken only by records of that partition.
+	pk string
 }
 
 // NewWatcher checks in and fixes the watcher's starting position. It fails
@@ -75,6 +79,21 @@ func (db *DB) NewWatcher(ctx context.Context, in WatchInput) (*Watcher, error) {
 		}
 	}
 	w := &Watcher{db: db, table: in.Table, id: t.ID, match: match, after: in.After, restrict: in.Restrict}
+	if in.Keys != nil {
+		sortName := ""
+		if t.Key.Sort != nil {
+			sortName = t.Key.Sort.Name
+		}
+		kc, err := in.Keys.ForSchema(t.Key.Partition.Name, sortName)
+		if err != nil {
+			return nil, validationError("", err)
+		}
+		pk, err := keys.Append(nil, kc.PartitionValue)
+		if err != nil {
+			return nil, errorf(CodeValidation, "the partition key must be of type %s", t.Key.Partition.Type)
+		}
+		w.pk = string(pk)
+	}
 	switch {
 	case in.Cursor != nil:
 		if len(in.Cursor) != 17 || in.Cursor[0] != cursorVersion || binary.BigEndian.Uint64(in.Cursor[1:]) != t.ID {
@@ -98,12 +117,29 @@ func (db *DB) NewWatcher(ctx context.Context, in WatchInput) (*Watcher, error) {
 // be read any more: the table was deleted (CodeNotFound), or retention
 // removed records the watcher had not seen yet (CodeTrimmedData).
 func (w *Watcher) Run(ctx context.Context, fn func(Change) error) error {
+	log, err := w.db.changeLog(w.id)
+	if err != nil {
+		return err
+	}
+	// Register before the first read: a record committed between a read
+	// and the wait leaves a token, so no wake-up is lost.
+	wake := log.register(w.pk)
+	defer log.unregister(wake)
+	samePartition := func(rc *recentChange) bool { return w.pk == "" || rc.pk == w.pk }
 	for {
-		page, err := w.db.readChanges(ctx, ReadChangesInput{Table: w.table, After: w.after}, w.id)
-		if err != nil {
-			return err
+		changes, next, gone, ok := log.readRecent(w.after, 1000, samePartition)
+		if gone {
+			return errorf(CodeNotFound, "table %q was deleted", w.table)
 		}
-		for _, c := range page.Changes {
+		if !ok {
+			// Behind the in-memory window: catch up from the durable log.
+			page, err := w.db.readChanges(ctx, ReadChangesInput{Table: w.table, After: w.after}, w.id)
+			if err != nil {
+				return err
+			}
+			changes, next = page.Changes, page.Next
+		}
+		for _, c := range changes {
 			if w.match(c) {
 				c.Cursor = changeCursor(w.id, c.Seq)
 				c.Keys, c.OldImage, c.NewImage = w.restrict.narrow(c.Keys), w.restrict.narrow(c.OldImage), w.restrict.narrow(c.NewImage)
@@ -112,14 +148,15 @@ func (w *Watcher) Run(ctx context.Context, fn func(Change) error) error {
 				}
 			}
 		}
-		w.after = page.Next
-		if len(page.Changes) > 0 {
+		progressed := next != w.after
+		w.after = next
+		if progressed {
 			continue
 		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-page.Wait:
+		case <-wake.sig:
 		case <-w.db.bgCtx.Done():
 			return errorf(CodeInternal, "the database is closing")
 		}
