@@ -41,6 +41,32 @@ type recentWindow struct {
 	from    uint64
 	waiters map[string]map[*waiter]struct{}
 	gone    bool // the table was deleted
+	// byPK lists, per encoded partition key, the sequence numbers of its
+	// records in the window, so a partition's watcher reads only its own.
+	byPK map[string]*seqQueue
+}
+
+// seqQueue is a FIFO of sequence numbers in increasing order.
+type seqQueue struct {
+	seqs []uint64
+	head int
+}
+
+func (q *seqQueue) live() []uint64 { return q.seqs[q.head:] }
+
+func (q *seqQueue) push(s uint64) { q.seqs = append(q.seqs, s) }
+
+// pop drops the oldest number; it reports whether the queue is now empty.
+func (q *seqQueue) pop() bool {
+	q.head++
+	if q.head == len(q.seqs) {
+		return true
+	}
+	if q.head > 64 && q.head > len(q.seqs)/2 {
+		q.seqs = append(q.seqs[:0:0], q.seqs[q.head:]...)
+		q.head = 0
+	}
+	return false
 }
 
 // append adds a committed record (in sequence order) and evicts the oldest
@@ -48,12 +74,24 @@ type recentWindow struct {
 func (r *recentWindow) append(rc recentChange) {
 	r.records = append(r.records, rc)
 	r.bytes += rc.size
+	if r.byPK == nil {
+		r.byPK = map[string]*seqQueue{}
+	}
+	q := r.byPK[rc.pk]
+	if q == nil {
+		q = &seqQueue{}
+		r.byPK[rc.pk] = q
+	}
+	q.push(rc.change.Seq)
 	for len(r.records)-r.head > recentMaxRecords || r.bytes > recentMaxBytes {
 		old := r.records[r.head]
 		r.records[r.head] = recentChange{}
 		r.head++
 		r.bytes -= old.size
 		r.from = old.change.Seq
+		if r.byPK[old.pk].pop() {
+			delete(r.byPK, old.pk)
+		}
 	}
 	if r.head > len(r.records)/2 && r.head > 1024 {
 		r.records = append(r.records[:0:0], r.records[r.head:]...)
@@ -120,10 +158,11 @@ func (l *changeLog) close() {
 }
 
 // readRecent returns the visible records numbered in (after, watermark], at
-// most limit, from memory; ok is false when the window does not reach back
-// to after (read the durable log instead). next is the number to continue
+// most limit, from memory: all of them, or with pk != "" those of one
+// encoded partition key. ok is false when the window does not reach back to
+// after (read the durable log instead). next is the number to continue
 // after.
-func (l *changeLog) readRecent(after uint64, limit int, keep func(*recentChange) bool) (out []Change, next uint64, gone, ok bool) {
+func (l *changeLog) readRecent(after uint64, limit int, pk string) (out []Change, next uint64, gone, ok bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	r := &l.recent
@@ -134,21 +173,39 @@ func (l *changeLog) readRecent(after uint64, limit int, keep func(*recentChange)
 		return nil, after, false, false
 	}
 	mark := l.watermarkLocked()
-	next = after
 	live := r.records[r.head:]
-	// Records are in sequence order: find the first after `after`.
-	i := sort.Search(len(live), func(i int) bool { return live[i].change.Seq > after })
-	for ; i < len(live) && live[i].change.Seq <= mark && len(out) < limit; i++ {
-		rc := &live[i]
-		next = rc.change.Seq
-		if rc.visible && keep(rc) {
+	at := func(seq uint64) *recentChange { // records are in sequence order
+		i := sort.Search(len(live), func(i int) bool { return live[i].change.Seq >= seq })
+		return &live[i]
+	}
+	var seqs []uint64
+	if pk == "" {
+		i := sort.Search(len(live), func(i int) bool { return live[i].change.Seq > after })
+		for ; i < len(live) && len(out) < limit; i++ {
+			if live[i].visible {
+				out = append(out, live[i].change)
+			}
+			next = live[i].change.Seq
+		}
+		if i < len(live) {
+			return out, next, false, true // the limit cut the page short
+		}
+		return out, mark, false, true
+	}
+	if q := r.byPK[pk]; q != nil {
+		seqs = q.live()
+	}
+	i := sort.Search(len(seqs), func(i int) bool { return seqs[i] > after })
+	for ; i < len(seqs) && len(out) < limit; i++ {
+		if rc := at(seqs[i]); rc.visible {
 			out = append(out, rc.change)
 		}
+		next = seqs[i]
 	}
-	if i == len(live) || live[i].change.Seq > mark {
-		// Nothing readable is left: everything up to the watermark has
-		// been seen, also the numbers that wrote no record.
-		next = max(next, mark)
+	if i < len(seqs) {
+		return out, next, false, true
 	}
-	return out, next, false, true
+	// Every record up to the watermark is in the window: nothing else of
+	// this partition is readable.
+	return out, mark, false, true
 }

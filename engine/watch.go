@@ -125,9 +125,8 @@ func (w *Watcher) Run(ctx context.Context, fn func(Change) error) error {
 	// and the wait leaves a token, so no wake-up is lost.
 	wake := log.register(w.pk)
 	defer log.unregister(wake)
-	samePartition := func(rc *recentChange) bool { return w.pk == "" || rc.pk == w.pk }
 	for {
-		changes, next, gone, ok := log.readRecent(w.after, 1000, samePartition)
+		changes, next, gone, ok := log.readRecent(w.after, 1000, w.pk)
 		if gone {
 			return errorf(CodeNotFound, "table %q was deleted", w.table)
 		}
