@@ -37,10 +37,13 @@ func TestDynamoDBListener(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.DynamoDBAddr = addr
 
-	// Without a way to authenticate, it refuses to start outside
-	// -insecure-dev.
-	require.ErrorContains(t, run(context.Background(), cfg, quietLogger(), nil), "-dynamodb-addr")
+	// With -insecure-dev it must listen on loopback too.
+	bad := cfg
+	bad.InsecureDev, bad.DynamoDBAddr = true, "0.0.0.0:0"
+	require.ErrorContains(t, run(context.Background(), bad, quietLogger(), nil), "-dynamodb-addr")
 
+	// With -insecure-dev, any signature (here made with a made-up key) is
+	// the anonymous admin.
 	cfg.InsecureDev = true
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

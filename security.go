@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	iofs "io/fs"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -30,8 +32,9 @@ const rootKeyFile = "root-key"
 // file and, on the first start, creates the root API key: it is printed
 // once to out and written to <data>/root-key (mode 0600). It returns the
 // root key only when it was just created.
-func openAuth(cfg config, db *engine.DB, log *slog.Logger, out io.Writer) (*auth.Service, string, error) {
+func openAuth(cfg config, db *engine.DB, signingKey []byte, log *slog.Logger, out io.Writer) (*auth.Service, string, error) {
 	opts := auth.Options{
+		SigningKey:     signingKey,
 		InsecureDev:    cfg.InsecureDev,
 		AuditDataPlane: cfg.AuditDataPlane,
 		Logger:         log,
@@ -99,6 +102,24 @@ func openAuth(cfg config, db *engine.DB, log *slog.Logger, out io.Writer) (*auth
 	return svc, root, nil
 }
 
+// loadSigningKey returns the key API key secrets are sealed under for the
+// DynamoDB API's Signature Version 4 (see auth.LoadSigningKey):
+// <data>/signing-key, created at the first start (mode 0600) and, with
+// encryption at rest, wrapped under the master key. In memory, a key that
+// lives as long as the process (as the keys it seals do).
+func loadSigningKey(cfg config, masterKey []byte) ([]byte, error) {
+	if cfg.InMemory {
+		k := make([]byte, auth.SigningKeySize)
+		rand.Read(k)
+		return k, nil
+	}
+	k, err := auth.LoadSigningKey(cfg.DataDir, masterKey)
+	if err != nil {
+		return nil, fmt.Errorf("signing key: %w", err)
+	}
+	return k, nil
+}
+
 func splitList(s string) []string {
 	var out []string
 	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' }) {
@@ -162,7 +183,17 @@ func rotateKeyMain(args []string, stderr io.Writer) int {
 	if err == nil {
 		var newKey []byte
 		if newKey, err = readKeyFile(*newPath); err == nil {
-			err = engine.RotateEncryptionKey(*dir, oldKey, newKey)
+			// The signing key is wrapped under the master key: check that
+			// the old key opens it before rotating, re-wrap it after.
+			if _, err = auth.ReadSigningKey(*dir, oldKey); errors.Is(err, iofs.ErrNotExist) {
+				err = nil
+			}
+			if err == nil {
+				err = engine.RotateEncryptionKey(*dir, oldKey, newKey)
+			}
+			if err == nil {
+				err = auth.RewrapSigningKey(*dir, oldKey, newKey)
+			}
 		}
 	}
 	if err != nil {

@@ -112,7 +112,12 @@ func newServer(cfg config, log *slog.Logger) (*server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open engine: %w", err)
 	}
-	authSvc, rootKey, err := openAuth(cfg, db, log, bootstrapOut)
+	signingKey, err := loadSigningKey(cfg, encKey)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	authSvc, rootKey, err := openAuth(cfg, db, signingKey, log, bootstrapOut)
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -392,22 +397,24 @@ func (s *server) serveDynamoDB(ctx context.Context) (stop func(context.Context),
 	if s.cfg.DynamoDBAddr == "" {
 		return func(context.Context) {}, nil
 	}
-	// Until package auth gives API keys Signature Version 4 credentials
-	// (it keeps only a hash of each secret, and SigV4 needs the secret
-	// itself), the DynamoDB API cannot authenticate: it runs only where
-	// unauthenticated access is already allowed.
-	if !s.cfg.InsecureDev || !isLoopback(s.cfg.DynamoDBAddr) {
-		return nil, fmt.Errorf("-dynamodb-addr: the DynamoDB API does not authenticate yet; it runs only with -insecure-dev on a loopback address")
+	// With -insecure-dev (loopback only), as on GraphQL: no signature is
+	// checked, and every request, signed or not, is the anonymous principal
+	// with the admin role. Otherwise every request must carry a Signature
+	// Version 4 made with an API key (access key id: the key's id; secret
+	// access key: shoal_<id>_<secret>), authorized by its roles.
+	if s.cfg.InsecureDev && !isLoopback(s.cfg.DynamoDBAddr) {
+		return nil, fmt.Errorf("-dynamodb-addr: with -insecure-dev, the DynamoDB API too must listen on a loopback address, not %q", s.cfg.DynamoDBAddr)
 	}
 	ln, err := net.Listen("tcp", s.cfg.DynamoDBAddr)
 	if err != nil {
 		return nil, fmt.Errorf("dynamodb api: %w", err)
 	}
-	// Credentials and Authorizer stay at their defaults (no signature
-	// check, everything allowed, as -insecure-dev allows on GraphQL) until
-	// they are wired to package auth: see dynamodbapi.Credentials and
-	// dynamodbapi.Authorizer.
-	h := dynamodbapi.New(s.db, dynamodbapi.Options{Logger: s.log})
+	a := dynamodbapi.NewAuthService(s.auth)
+	opts := dynamodbapi.Options{Credentials: a, Authorizer: a, Logger: s.log}
+	if s.cfg.InsecureDev {
+		opts.Credentials = nil
+	}
+	h := dynamodbapi.New(s.db, opts)
 	hs := &http.Server{
 		Handler:           s.withTimeout(h),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -423,7 +430,11 @@ func (s *server) serveDynamoDB(ctx context.Context) (stop func(context.Context),
 			s.log.Warn("dynamodb api serve", "err", err)
 		}
 	}()
-	s.log.Warn("dynamodb api listening without authentication (-insecure-dev)", "addr", ln.Addr().String())
+	if s.cfg.InsecureDev {
+		s.log.Warn("INSECURE: dynamodb api listening without authentication (-insecure-dev): every request has full access", "addr", ln.Addr().String())
+	} else {
+		s.log.Info("dynamodb api listening (Signature Version 4 with API keys)", "addr", ln.Addr().String())
+	}
 	return func(ctx context.Context) {
 		if err := hs.Shutdown(ctx); err != nil {
 			hs.Close()

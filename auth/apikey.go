@@ -7,13 +7,19 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
 )
 
-// APIKey is a stored API key. The secret is never stored: only a salted
-// SHA-256 hash of it.
+// APIKey is a stored API key. The secret is never stored in clear: Bearer
+// authentication checks a salted SHA-256 hash of it, and Signature Version
+// 4 (the DynamoDB API), which needs the secret itself, opens Sealed, the
+// secret sealed under the server's signing key (see LoadSigningKey), which
+// is never stored in the database.
 //
 // Why SHA-256 and not a slow password hash: the secret is 32 random bytes
 // (256 bits) made by the server, not chosen by a person, so there is no
@@ -33,7 +39,18 @@ type APIKey struct {
 
 	Salt []byte `json:"salt"`
 	Hash []byte `json:"hash"`
+	// Sealed is the secret sealed with AES-256-GCM under the signing key
+	// (nonce, then ciphertext and tag; the key id is the additional
+	// data), and SealedBy the signing key's fingerprint. Both are empty
+	// for keys created before Signature Version 4 support or without a
+	// signing key: such keys work with Bearer only.
+	Sealed   []byte `json:"sealed,omitempty"`
+	SealedBy string `json:"sealedBy,omitempty"`
 }
+
+// SigV4 reports whether the key can sign DynamoDB API requests (it has a
+// sealed secret).
+func (k *APIKey) SigV4() bool { return len(k.Sealed) > 0 }
 
 // keyPrefix starts every API key: shoal_<id>_<secret>.
 const keyPrefix = "shoal_"
@@ -97,6 +114,9 @@ func (s *Service) CreateAPIKey(ctx context.Context, in CreateAPIKeyInput) (*APIK
 	id, secret, salt := newKeyMaterial()
 	k := &APIKey{ID: id, Name: in.Name, Roles: slices.Clone(in.Roles), CreatedAt: s.now().UTC(),
 		CreatedBy: actor(ctx), ExpiresAt: in.ExpiresAt, Salt: salt, Hash: hashSecret(salt, secret)}
+	if s.sealer != nil {
+		k.Sealed, k.SealedBy = s.sealer.seal(id, secret), s.sealer.id
+	}
 	if k.Roles == nil {
 		k.Roles = []string{}
 	}
@@ -115,13 +135,14 @@ func (s *Service) putKey(ctx context.Context, before, after *APIKey) error {
 	return s.recordChange(ctx, "apikey", id, redact(before), redact(after))
 }
 
-// redact drops the hash and salt from a key for history records.
+// redact drops the hash, salt and sealed secret from a key for history
+// records.
 func redact(k *APIKey) any {
 	if k == nil {
 		return nil
 	}
 	c := *k
-	c.Salt, c.Hash = nil, nil
+	c.Salt, c.Hash, c.Sealed, c.SealedBy = nil, nil, nil, ""
 	return c
 }
 
@@ -141,7 +162,8 @@ func (s *Service) APIKey(ctx context.Context, id string) (*APIKey, error) {
 	return k, nil
 }
 
-// APIKeys lists every key (without secrets), by id.
+// APIKeys lists every key by id. The records hold the hash and the sealed
+// secret: callers must not show them.
 func (s *Service) APIKeys(ctx context.Context) ([]*APIKey, error) {
 	es, err := s.keys.Scan(ctx, nil, nil, 0)
 	if err != nil {
@@ -208,4 +230,53 @@ func (s *Service) verifyAPIKey(ctx context.Context, presented string) (*APIKey, 
 		return nil, credError("the API key has expired")
 	}
 	return k, nil
+}
+
+// ErrNoSigV4Secret: the API key has no sealed secret the server can open,
+// so it cannot authenticate Signature Version 4 requests (it still works
+// as a Bearer credential).
+var ErrNoSigV4Secret = errors.New("auth: the API key has no Signature Version 4 secret")
+
+// SigV4Credentials returns the secret a Signature Version 4 request signed
+// with access key id keyID must be signed with — the key's whole secret
+// form, shoal_<id>_<secret>, as createApiKey returned it — and the
+// principal the key stands for (source src, request id rid).
+//
+// A client outside the allow-list is ErrNetworkNotAllowed; an unknown,
+// disabled or expired key ErrBadCredentials (every one alike); a key
+// created before SigV4 support, or sealed under another signing key,
+// ErrNoSigV4Secret with a message saying to create a new key. The caller
+// verifies the signature; the secret must not leave the process.
+func (s *Service) SigV4Credentials(ctx context.Context, keyID string, src netip.Addr, rid string) (string, *Principal, error) {
+	if !s.networkAllowed(src) {
+		return "", nil, ErrNetworkNotAllowed
+	}
+	if len(keyID) != 16 || !isHex(keyID) {
+		return "", nil, credError("malformed access key id")
+	}
+	k, err := s.APIKey(ctx, keyID)
+	if err == ErrNotFound {
+		return "", nil, credError("unknown API key")
+	}
+	if err != nil {
+		return "", nil, err
+	}
+	if k.Disabled {
+		return "", nil, credError("the API key is disabled")
+	}
+	if !k.ExpiresAt.IsZero() && !s.now().Before(k.ExpiresAt) {
+		return "", nil, credError("the API key has expired")
+	}
+	if !k.SigV4() {
+		return "", nil, fmt.Errorf("%w: this key predates SigV4 support; create a new key", ErrNoSigV4Secret)
+	}
+	if s.sealer == nil || k.SealedBy != s.sealer.id {
+		return "", nil, fmt.Errorf("%w: this key's secret was sealed under another signing key (was %s replaced or lost?); create a new key", ErrNoSigV4Secret, SigningKeyFile)
+	}
+	secret, err := s.sealer.open(k.ID, k.Sealed)
+	if err != nil || len(secret) != 64 || !isHex(secret) || subtle.ConstantTimeCompare(hashSecret(k.Salt, secret), k.Hash) != 1 {
+		return "", nil, fmt.Errorf("%w: this key's sealed secret does not open; create a new key", ErrNoSigV4Secret)
+	}
+	return keyPrefix + k.ID + "_" + secret, &Principal{ID: "key:" + k.ID, Kind: KindAPIKey, Subject: k.ID,
+		Roles: slices.Clone(k.Roles), Expires: k.ExpiresAt, Source: src, RequestID: rid}, nil
 }

@@ -14,12 +14,12 @@
 // as "Authorization"):
 //
 //   - An API key, `shoal_<id>_<secret>`: a 16-hex-digit id and 64 hex
-//     digits (256 random bits) of secret. Only a salted SHA-256 of the
-//     secret is stored (see APIKey for why a fast hash is right for
-//     random secrets); the secret is shown once, at creation. Keys can be
-//     disabled, given an expiry, deleted; the key record is read again at
-//     every authorization, so a disabled key stops working at once, also
-//     on open WebSocket connections.
+//     digits (256 random bits) of secret. Bearer authentication checks a
+//     salted SHA-256 of the secret (see APIKey for why a fast hash is
+//     right for random secrets); the secret is shown once, at creation.
+//     Keys can be disabled, given an expiry, deleted; the key record is
+//     read again at every authorization, so a disabled key stops working
+//     at once, also on open WebSocket connections.
 //   - A JWT (compact JWS): HS256 with a shared secret, RS256 or ES256
 //     (P-256) with the keys of a JWKS file. The header's alg must be one
 //     the configured keys support, and each JWKS key verifies only the
@@ -28,6 +28,44 @@
 //     iss, aud (when configured) and nbf are checked with 30 s of leeway;
 //     sub is the user id; the groups claim (configurable) lists the
 //     user's groups.
+//
+// # Signature Version 4 and the signing key
+//
+// The DynamoDB API (package dynamodbapi) authenticates with AWS Signature
+// Version 4: the access key id is an API key's id, the secret access key
+// its whole secret form. Verifying a SigV4 signature needs the secret
+// itself, which a hash cannot give back, so with Options.SigningKey set
+// each new key's secret is also stored sealed: AES-256-GCM under the
+// signing key, a fresh 96-bit nonce per key, the key id as additional data
+// (a sealed secret copied onto another record does not open), with the
+// signing key's fingerprint beside it (APIKey.Sealed, SealedBy).
+// SigV4Credentials opens it, checks it against the hash, and hands it to
+// the signature check, never further. History records carry neither the
+// hash nor the sealed secret.
+//
+// The signing key never lives in the database (LoadSigningKey): it is 32
+// random bytes in <data>/signing-key, created at the first start with
+// mode 0600. With encryption at rest the file holds it wrapped with
+// AES-256-GCM under HKDF-SHA256(master key, "shoal signing-key wrap v1"),
+// and `shoal rotate-key` re-wraps it (RewrapSigningKey).
+//
+// Threat model. What the design protects against: a copy of the Badger
+// files, a backup, an export or a dump of the auth.keys space — alone they
+// hold hashes and ciphertexts, and no secret. With encryption at rest, a
+// stolen data directory (signing-key file included) without the master key
+// reveals nothing. What it does not: a thief of the data directory when
+// encryption at rest is off gets the signing key with it and can open the
+// sealed secrets (the data itself is then in clear anyway); whoever runs
+// code in the server process, or reads its memory, sees secrets as they
+// are used. The root-key file holds the root key in clear by design (mode
+// 0600; delete it once stored elsewhere). Losing the signing key (a restore
+// without the file, a new data directory) turns SigV4 off for existing
+// keys, which keep working as Bearer credentials; new keys are sealed
+// under the new signing key. Keys created before SigV4 support have no
+// sealed secret and are refused by SigV4 with ErrNoSigV4Secret ("this key
+// predates SigV4 support; create a new key"). Knowing a key id (which
+// audit records show) lets one learn whether that key predates SigV4
+// support; nothing about its secret.
 //
 // A server-wide allow-list of client networks is checked before any
 // credential. Options.InsecureDev admits requests without credentials as
@@ -46,7 +84,9 @@
 //
 // Actions: table:create|update|delete|describe|list|history,
 // table:query|scan, item:get|put|update|delete, stream:subscribe,
-// admin:keys|roles|audit; a pattern may end in "*". Resources:
+// admin:keys|roles|audit, replication:apply (a peer region shipping the
+// changes of a global table; resource "table/<name>"); a pattern may end
+// in "*". Resources:
 // "table/<name>", "table/<name>/index/<index>" (a table's resource does not
 // cover its indexes), "*" for actions on no table; "*" in a pattern
 // matches any characters. The decision: default deny; a matching deny
@@ -82,7 +122,8 @@
 //
 // # Usage
 //
-//	svc, err := auth.Open(db, auth.Options{JWT: auth.JWTOptions{HS256Secret: secret}})
+//	signingKey, err := auth.LoadSigningKey(dataDir, masterKey) // masterKey nil without encryption at rest
+//	svc, err := auth.Open(db, auth.Options{SigningKey: signingKey, JWT: auth.JWTOptions{HS256Secret: secret}})
 //	secret, created, err := svc.Bootstrap(ctx) // the root key, on first start
 //	handler = svc.Middleware(handler)          // principal into the context
 //	// in a resolver:

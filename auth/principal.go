@@ -40,6 +40,10 @@ type Principal struct {
 	RequestID string
 }
 
+// String is the principal's ID (the name change records attribute writes
+// to).
+func (p *Principal) String() string { return p.ID }
+
 type principalKey struct{}
 
 // WithPrincipal returns ctx carrying p.

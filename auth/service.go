@@ -37,6 +37,11 @@ type Options struct {
 	// queries, scans, subscriptions) in the audit log, not only the
 	// control plane and denials. Default false.
 	AuditDataPlane bool
+	// SigningKey, 32 bytes, seals each new API key's secret so that the
+	// DynamoDB API can verify Signature Version 4 (which needs the secret
+	// itself); see LoadSigningKey. nil: keys get no sealed secret and
+	// work with Bearer only.
+	SigningKey []byte
 	// Clock is the time source; default time.Now.
 	Clock func() time.Time
 	// Logger receives audit-writer failures; default slog.Default().
@@ -53,6 +58,8 @@ type Service struct {
 	roles *engine.Meta // "r/"name → Role, "g/"group → []role
 	hist  *engine.Meta // seq → Change
 	audit *auditLog
+	// sealer seals API key secrets under Options.SigningKey (nil: none).
+	sealer *sealer
 
 	mu    sync.RWMutex
 	cache map[string]*Role // role name → role (nil: known absent)
@@ -69,6 +76,9 @@ func Open(db *engine.DB, opts Options) (*Service, error) {
 	}
 	s := &Service{db: db, opts: opts, cache: map[string]*Role{}, binds: map[string][]string{}}
 	var err error
+	if s.sealer, err = newSealer(opts.SigningKey); err != nil {
+		return nil, err
+	}
 	for _, m := range []struct {
 		p  **engine.Meta
 		ns string
@@ -505,6 +515,14 @@ func (s *Service) refuse(w http.ResponseWriter, r *http.Request, err error, src 
 	w.WriteHeader(status)
 	b, _ := json.Marshal(map[string]any{"errors": []any{map[string]any{"message": msg, "extensions": map[string]any{"code": code}}}})
 	w.Write(append(b, '\n'))
+}
+
+// AuditAuthFailure records a failed authentication made outside
+// Middleware and InitFunc (the DynamoDB API's Signature Version 4):
+// resource names the endpoint, err says why.
+func (s *Service) AuditAuthFailure(resource string, src netip.Addr, requestID string, err error) {
+	s.audit.record(AuditEvent{Principal: "unauthenticated", Action: "auth:authenticate", Resource: resource,
+		Source: addrString(src), Outcome: "denied: " + err.Error(), RequestID: requestID})
 }
 
 func addrString(a netip.Addr) string {

@@ -58,9 +58,19 @@ type Authorizer interface {
 	Authorize(ctx context.Context, a *Access) (*engine.Restriction, error)
 }
 
-// AllowAll is the Authorizer that allows everything: the default until an
-// auth package provides policies.
+// AllowAll is the Authorizer that allows everything: the default, for
+// tests and embedding; servers use AuthService (package auth's policies).
 type AllowAll struct{}
 
 // Authorize implements Authorizer.
 func (AllowAll) Authorize(context.Context, *Access) (*engine.Restriction, error) { return nil, nil }
+
+// Scoper may be implemented by an Authorizer that wants to see each
+// request whole (to audit it with its outcome, as package auth does).
+// Scope is called once per request that passed authentication, before the
+// operation, with what Credentials.SecretFor returned (nil, "" when
+// authentication is off); the operation runs with the returned context,
+// and finish is called with its error (nil on success) once it is done.
+type Scoper interface {
+	Scope(ctx context.Context, principal any, accessKeyID string) (_ context.Context, finish func(err error))
+}

@@ -25,19 +25,28 @@
 // service "dynamodb", any region); the access key id names the key whose
 // secret Credentials returns. Options.Authorizer is then asked about each
 // Access a request makes, with the facts fine-grained policies look at
-// (leading keys, attributes, Select, ReturnValues).
+// (leading keys, attributes, Select, ReturnValues). Without Credentials
+// any signature, or none, is accepted.
+//
+// AuthService plugs in package auth, as the server does: API keys sign
+// (access key id: the key's id; secret access key: shoal_<id>_<secret>;
+// auth keeps the secret sealed under a signing key outside the database),
+// their roles authorize, mapped to Shoal's actions by ShoalAction, with
+// fine-grained conditions enforced by the engine; every decision and
+// failed authentication is audited. Authorization is asked before the
+// engine looks at any table or item, so an AccessDeniedException tells a
+// caller nothing of what exists.
 //
 // # Usage
 //
-//	h := dynamodbapi.New(db, dynamodbapi.Options{
-//		Credentials: dynamodbapi.StaticCredentials{"AKIDEXAMPLE": "secret"},
-//	})
+//	a := dynamodbapi.NewAuthService(svc) // svc: an *auth.Service with a SigningKey
+//	h := dynamodbapi.New(db, dynamodbapi.Options{Credentials: a, Authorizer: a})
 //	http.ListenAndServe("127.0.0.1:8000", h)
 //
 // and from Go:
 //
 //	cfg := aws.Config{Region: "us-east-1",
-//		Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", "")}
+//		Credentials: credentials.NewStaticCredentialsProvider(keyID, "shoal_<id>_<secret>", "")}
 //	client := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
 //		o.BaseEndpoint = aws.String("http://127.0.0.1:8000")
 //	})

@@ -121,7 +121,10 @@ var streamOperations = map[string]opFunc{
 
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("X-Amzn-Requestid", requestID())
+	var err error // the operation's error, for Scoper
+	rid := requestID()
+	w.Header().Set("X-Amzn-Requestid", rid)
+	r = r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, requestInfo{r.RemoteAddr, rid}))
 	if r.Method == http.MethodGet && r.URL.Path == "/" {
 		// DynamoDB answers a GET of its root like this; load balancers use it.
 		w.Header().Set("Content-Type", "text/plain")
@@ -133,7 +136,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, newError(http.StatusMethodNotAllowed, typeCoral+"UnknownOperationException", "only POST is supported"))
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.opts.MaxBodyBytes))
+	var body []byte
+	body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, h.opts.MaxBodyBytes))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -159,16 +163,25 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.opts.Credentials != nil {
 		key, principal, aerr := h.authenticate(r, body, h.opts.Clock())
 		if aerr != nil {
+			if o, ok := h.opts.Credentials.(AuthFailureObserver); ok && r.Header.Get("Authorization") != "" {
+				o.AuthFailed(r.Context(), op, aerr)
+			}
 			h.writeError(w, aerr)
 			return
 		}
 		c.accessKey, c.principal = key, principal
 	}
 	ctx := r.Context()
+	if sc, ok := h.opts.Authorizer.(Scoper); ok {
+		var finish func(error)
+		ctx, finish = sc.Scope(ctx, c.principal, c.accessKey)
+		defer func() { finish(err) }()
+	}
 	if name := principalName(c); name != "" {
 		ctx = engine.WithPrincipal(ctx, name)
 	}
-	out, err := fn(h, ctx, c)
+	var out any
+	out, err = fn(h, ctx, c)
 	if err != nil {
 		e := asError(err)
 		if e.Status >= 500 {
@@ -178,6 +191,18 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.write(w, http.StatusOK, out)
+}
+
+type requestInfoKey struct{}
+
+type requestInfo struct{ remoteAddr, id string }
+
+// RequestInfo returns the client's address (http.Request.RemoteAddr) and
+// the request id (the X-Amzn-Requestid response header) of a request's
+// context, for Credentials and Authorizer implementations that audit.
+func RequestInfo(ctx context.Context) (remoteAddr, requestID string) {
+	ri, _ := ctx.Value(requestInfoKey{}).(requestInfo)
+	return ri.remoteAddr, ri.id
 }
 
 // principalName is the name that change records attribute writes to: the

@@ -191,6 +191,16 @@ func (h *Handler) query(ctx context.Context, c *call) (any, error) {
 		map[string]bool{"KeyConditionExpression": in.KeyConditionExpression != ""}); err != nil {
 		return nil, err
 	}
+	pg, err := in.paging(p, "QueryFilter", in.QueryFilter)
+	if err != nil {
+		return nil, err
+	}
+	// Authorization comes before the table is looked at, so that a denied
+	// caller learns nothing of whether the table or the index exists.
+	if pg.Restrict, err = h.authorize(ctx, c, &Access{Action: "dynamodb:Query", Table: in.TableName, Index: in.IndexName,
+		Attributes: projectionNames(pg.Projection), Select: in.Select}); err != nil {
+		return nil, err
+	}
 	d, err := h.db.DescribeTable(ctx, in.TableName)
 	if err != nil {
 		return nil, err
@@ -211,10 +221,6 @@ func (h *Handler) query(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	pg, err := in.paging(p, "QueryFilter", in.QueryFilter)
-	if err != nil {
-		return nil, err
-	}
 	if err := checkParams(&in.exprAttributes, p, true); err != nil {
 		return nil, err
 	}
@@ -222,10 +228,6 @@ func (h *Handler) query(ctx context.Context, c *call) (any, error) {
 		return nil, err
 	}
 	pg.Backward = in.ScanIndexForward != nil && !*in.ScanIndexForward
-	if pg.Restrict, err = h.authorize(ctx, c, &Access{Action: "dynamodb:Query", Table: in.TableName, Index: in.IndexName,
-		Attributes: projectionNames(pg.Projection), Select: in.Select}); err != nil {
-		return nil, err
-	}
 	page, err := h.db.Query(ctx, engine.QueryInput{Table: in.TableName, Index: in.IndexName, KeyCondition: kc, Paging: pg})
 	if err != nil {
 		return nil, err
@@ -267,6 +269,10 @@ func (h *Handler) scan(ctx context.Context, c *call) (any, error) {
 	default:
 		req.Segment, req.TotalSegments = *in.Segment, *in.TotalSegments
 	}
+	if req.Restrict, err = h.authorize(ctx, c, &Access{Action: "dynamodb:Scan", Table: in.TableName, Index: in.IndexName,
+		Attributes: projectionNames(pg.Projection), Select: in.Select}); err != nil {
+		return nil, err
+	}
 	if in.IndexName != "" && in.ConsistentRead {
 		d, err := h.db.DescribeTable(ctx, in.TableName)
 		if err != nil {
@@ -275,10 +281,6 @@ func (h *Handler) scan(ctx context.Context, c *call) (any, error) {
 		if err := checkGlobalConsistentRead(d, &in.readInput); err != nil {
 			return nil, err
 		}
-	}
-	if req.Restrict, err = h.authorize(ctx, c, &Access{Action: "dynamodb:Scan", Table: in.TableName, Index: in.IndexName,
-		Attributes: projectionNames(pg.Projection), Select: in.Select}); err != nil {
-		return nil, err
 	}
 	page, err := h.db.Scan(ctx, req)
 	if err != nil {

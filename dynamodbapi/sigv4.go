@@ -27,13 +27,21 @@ type Credentials interface {
 	SecretFor(ctx context.Context, accessKeyID string) (secret string, principal any, err error)
 }
 
+// AuthFailureObserver may be implemented by Credentials to learn of every
+// request refused by authentication (for an audit log): op is the
+// operation asked for, e the error sent back. Requests without any
+// Authorization header are not reported.
+type AuthFailureObserver interface {
+	AuthFailed(ctx context.Context, op string, e *Error)
+}
+
 // ErrUnknownKey is what Credentials.SecretFor returns for an access key id
 // it does not know (or a key that was revoked).
 var ErrUnknownKey = errors.New("dynamodbapi: unknown access key id")
 
 // StaticCredentials is an in-memory Credentials: access key id → secret.
 // The principal of a key is its access key id. It is for tests and for
-// single-user deployments until the auth package provides API keys.
+// single-user deployments; servers use AuthService (package auth's API keys).
 type StaticCredentials map[string]string
 
 // SecretFor implements Credentials.

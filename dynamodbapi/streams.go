@@ -46,20 +46,31 @@ func parseSeq(s string) (uint64, error) {
 // streamTable returns the table a stream ARN names and checks the label
 // against the table's current stream.
 func (h *Handler) streamTable(ctx context.Context, arn string) (*engine.TableDescription, error) {
-	if arn == "" {
-		return nil, validation("1 validation error detected: Value null at 'streamArn' failed to satisfy constraint: Member must not be null")
-	}
-	rest, ok := strings.CutPrefix(arn, "arn:aws:dynamodb:")
-	_, rest, ok2 := strings.Cut(rest, ":table/")
-	table, label, ok3 := strings.Cut(rest, "/stream/")
-	if !ok || !ok2 || !ok3 {
-		return nil, validation("Invalid StreamArn")
+	table, label, err := parseStreamARN(arn)
+	if err != nil {
+		return nil, err
 	}
 	d, err := h.db.DescribeTable(ctx, table)
 	if err != nil || streamLabel(d) != label {
 		return nil, notFound("Requested resource not found: Stream: " + arn + " not found")
 	}
 	return d, nil
+}
+
+// parseStreamARN returns the table and the label a stream ARN names,
+// without looking at the database (authorization comes first, so that a
+// denied caller learns nothing of whether the stream exists).
+func parseStreamARN(arn string) (table, label string, err error) {
+	if arn == "" {
+		return "", "", validation("1 validation error detected: Value null at 'streamArn' failed to satisfy constraint: Member must not be null")
+	}
+	rest, ok := strings.CutPrefix(arn, "arn:aws:dynamodb:")
+	_, rest, ok2 := strings.Cut(rest, ":table/")
+	table, label, ok3 := strings.Cut(rest, "/stream/")
+	if !ok || !ok2 || !ok3 {
+		return "", "", validation("Invalid StreamArn")
+	}
+	return table, label, nil
 }
 
 // ---------------------------------------------------------------- ListStreams
@@ -178,11 +189,15 @@ func (h *Handler) describeStream(ctx context.Context, c *call) (any, error) {
 	if err := decode(c.body, &in); err != nil {
 		return nil, err
 	}
-	d, err := h.streamTable(ctx, in.StreamArn)
+	table, _, err := parseStreamARN(in.StreamArn)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := h.authorize(ctx, c, &Access{Action: "dynamodb:DescribeStream", Table: d.Name, Resource: in.StreamArn}); err != nil {
+	if _, err := h.authorize(ctx, c, &Access{Action: "dynamodb:DescribeStream", Table: table, Resource: in.StreamArn}); err != nil {
+		return nil, err
+	}
+	d, err := h.streamTable(ctx, in.StreamArn)
+	if err != nil {
 		return nil, err
 	}
 	b, err := h.db.ChangeBounds(ctx, d.Name)
@@ -246,15 +261,19 @@ func (h *Handler) getShardIterator(ctx context.Context, c *call) (any, error) {
 	if err := decode(c.body, &in); err != nil {
 		return nil, err
 	}
+	table, _, err := parseStreamARN(in.StreamArn)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := h.authorize(ctx, c, &Access{Action: "dynamodb:GetShardIterator", Table: table, Resource: in.StreamArn}); err != nil {
+		return nil, err
+	}
 	d, err := h.streamTable(ctx, in.StreamArn)
 	if err != nil {
 		return nil, err
 	}
 	if in.ShardId != shardID {
 		return nil, notFound("Requested resource not found: Shard does not exist")
-	}
-	if _, err := h.authorize(ctx, c, &Access{Action: "dynamodb:GetShardIterator", Table: d.Name, Resource: in.StreamArn}); err != nil {
-		return nil, err
 	}
 	b, err := h.db.ChangeBounds(ctx, d.Name)
 	if err != nil {

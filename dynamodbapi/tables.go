@@ -449,6 +449,10 @@ func (h *Handler) updateTable(ctx context.Context, c *call) (any, error) {
 	if err := needTableName(in.TableName); err != nil {
 		return nil, err
 	}
+	// Authorization first: a denied caller learns nothing of the table.
+	if _, err := h.authorize(ctx, c, &Access{Action: "dynamodb:UpdateTable", Table: in.TableName}); err != nil {
+		return nil, err
+	}
 	cur, err := h.db.DescribeTable(ctx, in.TableName)
 	if err != nil {
 		return nil, tableNotFound(err, in.TableName)
@@ -497,9 +501,6 @@ func (h *Handler) updateTable(ctx context.Context, c *call) (any, error) {
 		}
 		req.StreamView = &v
 	}
-	if _, err := h.authorize(ctx, c, &Access{Action: "dynamodb:UpdateTable", Table: in.TableName}); err != nil {
-		return nil, err
-	}
 	d, err := h.db.UpdateTable(ctx, req)
 	if err != nil {
 		return nil, tableNotFound(err, in.TableName)
@@ -543,6 +544,9 @@ func (h *Handler) updateTimeToLive(ctx context.Context, c *call) (any, error) {
 	if spec == nil || spec.AttributeName == "" {
 		return nil, validation("1 validation error detected: Value null at 'timeToLiveSpecification.attributeName' failed to satisfy constraint: Member must not be null")
 	}
+	if _, err := h.authorize(ctx, c, &Access{Action: "dynamodb:UpdateTimeToLive", Table: in.TableName}); err != nil {
+		return nil, err
+	}
 	cur, err := h.db.DescribeTable(ctx, in.TableName)
 	if err != nil {
 		return nil, tableNotFound(err, in.TableName)
@@ -554,9 +558,6 @@ func (h *Handler) updateTimeToLive(ctx context.Context, c *call) (any, error) {
 		return nil, validation("TimeToLive is already disabled")
 	case !spec.Enabled && cur.TTLAttribute != spec.AttributeName:
 		return nil, validation("TimeToLive attribute name does not match the attribute name of the enabled TimeToLive: " + cur.TTLAttribute)
-	}
-	if _, err := h.authorize(ctx, c, &Access{Action: "dynamodb:UpdateTimeToLive", Table: in.TableName}); err != nil {
-		return nil, err
 	}
 	name := ""
 	if spec.Enabled {
