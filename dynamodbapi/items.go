@@ -274,9 +274,6 @@ func (h *Handler) updateItem(ctx context.Context, c *call) (any, error) {
 		return nil, err
 	}
 	key := attr.Item(in.Key)
-	if upd == nil {
-		return h.emptyUpdate(ctx, c, in.TableName, key, cond, rv, returnOld, restrict)
-	}
 	engineRV := rv
 	if c.wantsCapacity() {
 		// The cost is by the item's size: ask for a whole image and cut
@@ -300,62 +297,15 @@ func (h *Handler) updateItem(ctx context.Context, c *call) (any, error) {
 		case "", engine.ReturnNone:
 			attrs = nil
 		case engine.ReturnUpdatedNew, engine.ReturnUpdatedOld:
-			attrs = upd.UpdatedPaths().Apply(attrs)
+			if upd == nil {
+				attrs = nil // an update without actions updates nothing
+			} else {
+				attrs = upd.UpdatedPaths().Apply(attrs)
+			}
 		}
 	}
 	if len(attrs) > 0 {
 		out.Attributes = jsonItem(attrs)
-	}
-	return out, nil
-}
-
-// emptyUpdate serves an UpdateItem with no update at all, which DynamoDB
-// accepts: it creates the item with only its key when absent, and changes
-// nothing otherwise. It is a conditional put of the key that may not
-// replace an item, and when an item exists, a check of the request's own
-// condition on it.
-//
-// With a restriction, the put is what the engine checks it against (a
-// caller restricted to some attributes may not make it).
-func (h *Handler) emptyUpdate(ctx context.Context, c *call, table string, key attr.Item, cond expr.Condition, rv engine.ReturnValues, returnOld bool, restrict *engine.Restriction) (any, error) {
-	d, err := h.db.DescribeTable(ctx, table)
-	if err != nil {
-		return nil, err
-	}
-	absent := &expr.Func{Name: expr.FuncAttributeNotExists, Path: topPath(d.KeySchema.Partition.Name)}
-	var put expr.Condition = absent
-	if cond != nil {
-		put = &expr.And{A: absent, B: cond}
-	}
-	_, err = h.db.PutItem(ctx, engine.PutItemInput{Table: table, Item: key, Condition: put, Restrict: restrict})
-	var item attr.Item
-	switch engine.CodeOf(err) {
-	case "":
-		item = key
-		if rv == engine.ReturnAllOld || rv == engine.ReturnUpdatedOld || rv == engine.ReturnUpdatedNew {
-			item = nil
-		}
-	case engine.CodeConditionalCheckFailed:
-		old, gerr := h.db.GetItem(ctx, engine.GetItemInput{Table: table, Key: key, Restrict: restrict})
-		if gerr != nil {
-			return nil, gerr
-		}
-		if old == nil || cond != nil && !expr.Eval(cond, old) {
-			e := asError(err)
-			if returnOld {
-				e.Item = old
-			}
-			return nil, e
-		}
-		if rv == engine.ReturnAllOld || rv == engine.ReturnAllNew {
-			item = old
-		}
-	default:
-		return nil, err
-	}
-	out := writeOutput{ConsumedCapacity: c.consumed(table, 0, itemWriteUnits(key, nil))}
-	if rv != engine.ReturnNone && rv != "" && len(item) > 0 {
-		out.Attributes = jsonItem(item)
 	}
 	return out, nil
 }

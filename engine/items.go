@@ -154,15 +154,14 @@ func (in *UpdateItemInput) checkAccess() error {
 }
 
 // UpdateItem edits an item with an update expression, creating it when it
-// does not exist (the key attributes come from Key).
+// does not exist (the key attributes come from Key). A nil Update changes
+// nothing but still creates an absent item with only its key, as DynamoDB's
+// UpdateItem without an update expression does.
 func (db *DB) UpdateItem(ctx context.Context, in UpdateItemInput) (WriteOutput, error) {
 	switch in.ReturnValues {
 	case "", ReturnNone, ReturnAllOld, ReturnUpdatedOld, ReturnAllNew, ReturnUpdatedNew:
 	default:
 		return WriteOutput{}, errorf(CodeValidation, "invalid ReturnValues %q", in.ReturnValues)
-	}
-	if in.Update == nil {
-		return WriteOutput{}, errorf(CodeValidation, "an update expression is required")
 	}
 	if err := in.checkAccess(); err != nil {
 		return WriteOutput{}, err
@@ -175,8 +174,10 @@ func (db *DB) UpdateItem(ctx context.Context, in UpdateItemInput) (WriteOutput, 
 		if err != nil {
 			return err
 		}
-		if err := validateUpdate(w.t, in.Update); err != nil {
-			return err
+		if in.Update != nil {
+			if err := validateUpdate(w.t, in.Update); err != nil {
+				return err
+			}
 		}
 		if err := w.check(in.Condition, in.ReturnOldOnConditionFailure); err != nil {
 			return err
@@ -185,9 +186,11 @@ func (db *DB) UpdateItem(ctx context.Context, in UpdateItemInput) (WriteOutput, 
 		if base == nil {
 			base = in.Key
 		}
-		w.new, err = in.Update.Apply(base)
-		if err != nil {
-			return validationError("update", err)
+		w.new = base
+		if in.Update != nil {
+			if w.new, err = in.Update.Apply(base); err != nil {
+				return validationError("update", err)
+			}
 		}
 		if err := attr.ValidateItem(w.new); err != nil {
 			return validationError("updated item", err)
@@ -217,11 +220,13 @@ func updateReturn(rv ReturnValues, u *expr.Update, old, new attr.Item) attr.Item
 	case ReturnAllNew:
 		out = new
 	case ReturnUpdatedOld:
-		if old != nil {
+		if old != nil && u != nil {
 			out = u.UpdatedPaths().Apply(old)
 		}
 	case ReturnUpdatedNew:
-		out = u.UpdatedPaths().Apply(new)
+		if u != nil {
+			out = u.UpdatedPaths().Apply(new)
+		}
 	}
 	if len(out) == 0 {
 		return nil

@@ -477,10 +477,6 @@ func TestUpdateItem(t *testing.T) {
 			requireItem(t, with(key, "n", num(0), "c", num(11)), getItem(t, db, "Tab", key))
 		})
 	}
-	t.Run("nil update is VALIDATION", func(t *testing.T) {
-		_, err := db.UpdateItem(ctx, UpdateItemInput{Table: "Tab", Key: key})
-		requireCode(t, CodeValidation, err)
-	})
 	t.Run("empty update is VALIDATION", func(t *testing.T) {
 		_, err := db.UpdateItem(ctx, UpdateItemInput{Table: "Tab", Key: key, Update: &expr.Update{}})
 		requireCode(t, CodeValidation, err)
@@ -524,4 +520,27 @@ func TestUpdateItem(t *testing.T) {
 		require.NoError(t, err)
 		requireItem(t, k, getItem(t, db, "Tab", k))
 	})
+}
+
+// TestUpdateWithoutActions checks DynamoDB's UpdateItem without an update
+// expression: an absent item is created with only its key, a present one is
+// left as it is, and conditions and ReturnValues still apply.
+func TestUpdateWithoutActions(t *testing.T) {
+	db := openTestDB(t)
+	ctx := context.Background()
+	createTable(t, db, TableSpec{Name: "Things", KeySchema: hashKey("id", attr.TypeS)})
+	key := attr.Item{"id": attr.S("a")}
+
+	out, err := db.UpdateItem(ctx, UpdateItemInput{Table: "Things", Key: key, ReturnValues: ReturnAllNew})
+	require.NoError(t, err)
+	require.Equal(t, key, out.Attributes)
+
+	putItems(t, db, "Things", attr.Item{"id": attr.S("a"), "v": num(1)})
+	out, err = db.UpdateItem(ctx, UpdateItemInput{Table: "Things", Key: key, ReturnValues: ReturnUpdatedNew})
+	require.NoError(t, err)
+	require.Nil(t, out.Attributes, "nothing was updated")
+	requireItem(t, attr.Item{"id": attr.S("a"), "v": num(1)}, getItem(t, db, "Things", key))
+
+	_, err = db.UpdateItem(ctx, UpdateItemInput{Table: "Things", Key: key, Condition: mustCond(t, "attribute_not_exists(id)", nil)})
+	requireCode(t, CodeConditionalCheckFailed, err)
 }
