@@ -45,6 +45,13 @@ type config struct {
 	AuditDataPlane     bool   // -audit-data-plane: audit every data-plane call
 	EncryptionKeyFile  string // -encryption-key-file: encryption at rest
 	BackupDir          string // -backup-dir, SHOAL_BACKUP_DIR: backups and PITR snapshots (default <data>/backups)
+
+	// Global tables (docs/GLOBAL_TABLES.md).
+	Region             string        // -region, SHOAL_REGION: this server's region
+	Peers              string        // -peer (repeatable), SHOAL_PEERS: region=http[s]://host:port, comma-separated
+	ReplicationKeyFile string        // -replication-key-file: API key(s) presented to peers ("key" or "region=key" lines)
+	ReplicationCAFile  string        // -replication-ca-file: CA bundle (PEM) trusted for https peers
+	TombstoneHorizon   time.Duration // -tombstone-horizon: how long tombstones of global tables are kept
 }
 
 // defaultConfig is the configuration of `go run .` without flags or
@@ -144,6 +151,20 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	boolean(&cfg.AuditDataPlane, "audit-data-plane", "AUDIT_DATA_PLANE", "audit every data-plane call, not only the control plane and denials")
 	str(&cfg.EncryptionKeyFile, "encryption-key-file", "ENCRYPTION_KEY_FILE", "master key file (16, 24 or 32 bytes; raw, hex or base64): encrypt all data at rest")
 	str(&cfg.BackupDir, "backup-dir", "BACKUP_DIR", "directory of backups and point-in-time-recovery snapshots (default <data>/backups)")
+	str(&cfg.Region, "region", "REGION", "this server's region, for global tables (e.g. us-west-1)")
+	if v, ok := env("PEERS"); ok {
+		cfg.Peers = v
+	}
+	fs.Func("peer", "a peer region's replication address, region=http[s]://host:port (repeatable; SHOAL_PEERS, comma-separated)", func(v string) error {
+		if cfg.Peers != "" {
+			cfg.Peers += ","
+		}
+		cfg.Peers += v
+		return nil
+	})
+	str(&cfg.ReplicationKeyFile, "replication-key-file", "REPLICATION_KEY_FILE", "file of the API key presented to peer regions: one key, or region=key lines")
+	str(&cfg.ReplicationCAFile, "replication-ca-file", "REPLICATION_CA_FILE", "PEM CA bundle trusted for https peer addresses (default: the system's)")
+	duration(&cfg.TombstoneHorizon, "tombstone-horizon", "TOMBSTONE_HORIZON", "how long global tables keep the tombstones of deleted items (longer than the longest replication outage; default 24h)")
 	if envErr != nil {
 		return cfg, envErr
 	}
@@ -173,6 +194,12 @@ func (c config) validate() error {
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return fmt.Errorf("-tls-cert and -tls-key go together")
+	}
+	if _, err := parsePeers(c.Peers); err != nil {
+		return err
+	}
+	if c.Peers != "" && c.Region == "" {
+		return fmt.Errorf("-peer needs -region")
 	}
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		return err

@@ -37,6 +37,7 @@ import (
 	"github.com/shoaldb/shoal/dynamodbapi"
 	"github.com/shoaldb/shoal/engine"
 	"github.com/shoaldb/shoal/graph/ws"
+	"github.com/shoaldb/shoal/replication"
 	"github.com/shoaldb/shoal/resolvers"
 )
 
@@ -87,6 +88,9 @@ type server struct {
 	auth *auth.Service
 	// rootKey is the root API key when this start created it (first start).
 	rootKey string
+	// repl ships global tables' changes to peer regions (nil without
+	// -region).
+	repl *replication.Manager
 }
 
 // newServer opens the engine and builds the HTTP handler. The caller serves
@@ -108,6 +112,9 @@ func newServer(cfg config, log *slog.Logger) (*server, error) {
 		Logger:        log,
 		EncryptionKey: encKey,
 		BackupDir:     cfg.BackupDir,
+
+		Region:           cfg.Region,
+		TombstoneHorizon: cfg.TombstoneHorizon,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open engine: %w", err)
@@ -133,6 +140,10 @@ func newServer(cfg config, log *slog.Logger) (*server, error) {
 		db.Close()
 		return nil, err
 	}
+	if s.repl, err = newReplication(cfg, s); err != nil {
+		db.Close()
+		return nil, err
+	}
 	s.gql = resolvers.NewHandler(db, resolvers.HandlerOptions{
 		ComplexityLimit: cfg.ComplexityLimit,
 		DepthLimit:      cfg.DepthLimit,
@@ -142,10 +153,14 @@ func newServer(cfg config, log *slog.Logger) (*server, error) {
 		Logger:          log,
 		Metrics:         metrics,
 		Auth:            authSvc,
+		Replication:     s.repl,
 	})
 	s.life, s.endLife = context.WithCancel(context.Background())
 	s.gql.AddTransport(ws.Transport{Options: ws.Options{Context: s.life, InitFunc: authSvc.InitFunc}})
 	s.handler = s.routes()
+	if s.repl != nil {
+		s.repl.Start()
+	}
 	return s, nil
 }
 
@@ -156,6 +171,9 @@ func (s *server) Handler() http.Handler { return s.handler }
 // the HTTP server has stopped.
 func (s *server) Close() error {
 	s.endLife()
+	if s.repl != nil {
+		s.repl.Close()
+	}
 	s.auth.Close()
 	return s.db.Close()
 }
@@ -167,6 +185,9 @@ func (s *server) routes() http.Handler {
 	mux.Handle("/graphql", inst.wrap("graphql", gql))
 	if s.cfg.Playground {
 		mux.Handle("GET /{$}", playground.Handler("Shoal", "/graphql"))
+	}
+	if s.repl != nil {
+		mux.Handle("/replication/v1/", inst.wrap("replication", s.replicationHandler()))
 	}
 	mux.Handle("GET /healthz", inst.wrap("healthz", http.HandlerFunc(s.healthz)))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))

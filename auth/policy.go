@@ -38,6 +38,11 @@ const (
 	ActionAdminKeys  = "admin:keys"  // create, disable, delete and list API keys
 	ActionAdminRoles = "admin:roles" // put, delete, list and attach roles
 	ActionAdminAudit = "admin:audit" // read and verify the audit log and the policy history
+
+	// ActionReplicationApply lets a peer region of a global table ship
+	// its changes (and seed a new replica) here; give the replication
+	// credential of each peer a role with only this action.
+	ActionReplicationApply = "replication:apply"
 )
 
 // ResourceAll is the resource of actions that concern no table (listing

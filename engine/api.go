@@ -172,6 +172,12 @@ type UpdateTableInput struct {
 	// window (0: the server's default).
 	PITR          *bool
 	PITRRetention *time.Duration
+	// Replicas, when set, replaces the table's replica set (see
+	// TableSpec.Replicas); an empty list makes a global table regional
+	// again. Regions added to a table are seeded from this region.
+	Replicas *[]Replica
+	// settings is set when a replica adopts a newer replicated definition.
+	settings *GlobalSettings
 }
 
 // BatchGetInput reads up to 100 items from one or more tables.

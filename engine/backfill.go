@@ -199,6 +199,9 @@ func (db *DB) UpdateTable(ctx context.Context, in UpdateTableInput) (*TableDescr
 			}
 			next.PITRRetention = *in.PITRRetention
 		}
+		if err := db.updateReplication(tx, t, next, in); err != nil {
+			return err
+		}
 		if in.PITR != nil && *in.PITR != t.PITR {
 			next.PITR = *in.PITR
 			next.PITRSince = time.Time{}

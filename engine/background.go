@@ -54,6 +54,9 @@ func (db *DB) startBackground() error {
 		if err := db.trimAllChanges(ctx); err != nil && ctx.Err() == nil {
 			db.opts.Logger.Error("stream trim", "err", err)
 		}
+		if err := db.gcTombstones(ctx); err != nil && ctx.Err() == nil {
+			db.opts.Logger.Error("tombstone gc", "err", err)
+		}
 	})
 	return nil
 }
@@ -114,6 +117,14 @@ func (db *DB) trimAllChanges(ctx context.Context) error {
 			if maxSeq, err = db.pitrTrimBound(t); err != nil {
 				return err
 			}
+		}
+		// A global table keeps every record until each replica has it.
+		if t.global() {
+			bound, err := db.replicaTrimBound(t)
+			if err != nil {
+				return err
+			}
+			maxSeq = min(maxSeq, bound)
 		}
 		if err := db.trimChanges(ctx, t.ID, before, maxSeq); err != nil {
 			return err

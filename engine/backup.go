@@ -885,6 +885,7 @@ func restoredDef(src *tableDef, target string) (*tableDef, error) {
 	d.Name, d.ID, d.Version = target, 0, 1
 	d.Deleted, d.TTLPending, d.Restoring = false, false, true
 	d.StreamView, d.PITR, d.PITRSince = StreamOff, false, time.Time{}
+	d.Replicas, d.SettingsStamp = nil, 0 // a restored table is regional
 	for _, ix := range d.Indexes {
 		ix.Status = IndexActive
 	}

@@ -46,6 +46,12 @@ type tableDef struct {
 	// Restoring is set while a restore loads the table: user writes are
 	// refused until it finishes.
 	Restoring bool `json:"restoring,omitempty"`
+	// Replicas makes the table global: every region holding a replica,
+	// this one included (see global.go). SettingsStamp is the HLC time of
+	// the last change of the replicated settings (replicas, indexes, TTL,
+	// stream), by which replicas adopt the newest definition.
+	Replicas      []Replica `json:"replicas,omitempty"`
+	SettingsStamp uint64    `json:"settingsStamp,omitempty"`
 }
 
 // indexDef is a secondary index as stored in the catalog.
@@ -69,6 +75,7 @@ func (t *tableDef) index(name string) *indexDef {
 
 func (t *tableDef) clone() *tableDef {
 	c := *t
+	c.Replicas = append([]Replica(nil), t.Replicas...)
 	c.Indexes = make([]*indexDef, len(t.Indexes))
 	for i, ix := range t.Indexes {
 		cp := *ix
@@ -82,6 +89,7 @@ func (t *tableDef) describe() *TableDescription {
 		Name: t.Name, KeySchema: t.Key, ID: t.ID, StreamView: t.StreamView,
 		TTLAttribute: t.TTLAttribute, CreatedAt: t.CreatedAt, Version: t.Version,
 		PITR: t.PITR, PITRRetention: t.PITRRetention, Restoring: t.Restoring,
+		Replicas: append([]Replica(nil), t.Replicas...),
 	}
 	for _, ix := range t.Indexes {
 		id := IndexDescription{IndexSpec: IndexSpec{Name: ix.Name, KeySchema: ix.Key, Projection: ix.Projection}, Local: ix.Local, Status: ix.Status}
@@ -162,6 +170,12 @@ func (db *DB) CreateTable(ctx context.Context, spec TableSpec) (*TableDescriptio
 	if def.PITR {
 		def.PITRSince = def.CreatedAt
 	}
+	if len(spec.Replicas) > 0 {
+		if def.Replicas, err = db.normalizeReplicas(spec.Replicas, nil); err != nil {
+			return nil, err
+		}
+		def.SettingsStamp = db.hlc.next(db.now(), 0)
+	}
 	if err := db.createTable(ctx, def); err != nil {
 		return nil, err
 	}
@@ -170,7 +184,12 @@ func (db *DB) CreateTable(ctx context.Context, spec TableSpec) (*TableDescriptio
 
 // createTable stores the first version of def under a new table id.
 func (db *DB) createTable(ctx context.Context, def *tableDef) error {
-	return db.update(ctx, func(tx *wtx) error {
+	return db.update(ctx, func(tx *wtx) error { return createTableTx(tx, def) })
+}
+
+// createTableTx is createTable inside a transaction.
+func createTableTx(tx *wtx, def *tableDef) error {
+	{
 		exists, err := tx.Has(catalogKey(def.Name))
 		if err != nil {
 			return err
@@ -191,7 +210,7 @@ func (db *DB) createTable(ctx context.Context, def *tableDef) error {
 			return err
 		}
 		return storeTable(tx, def)
-	})
+	}
 }
 
 // newTableDef validates spec and builds the first version of its definition.

@@ -36,6 +36,9 @@ type DB struct {
 	// bk holds the state of backups, restores and PITR snapshots.
 	bk backupState
 
+	// hlc stamps the writes of global tables (global.go).
+	hlc hlc
+
 	bg     sync.WaitGroup // background jobs
 	stop   context.CancelFunc
 	bgCtx  context.Context

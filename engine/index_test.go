@@ -839,7 +839,10 @@ func TestIndexOnlineBackfill(t *testing.T) {
 	wg.Wait()
 	entries := ixCheckIndex(t, db, "Live", "byCat", ks, []string{"id"}, []string{"n"}, false)
 	t.Logf("backfill of %d items took %v with %d concurrent writes; %d index entries", n, built, writes.Load(), entries)
-	require.Greater(t, entries, n/2)
+	// ixCheckIndex compared the index with the table exactly; the writers
+	// deleted some items and moved others out of the index, so only
+	// require that the check was not vacuous.
+	require.Positive(t, entries)
 }
 
 func TestIndexBackfillResumesAfterRestart(t *testing.T) {

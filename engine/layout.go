@@ -12,7 +12,9 @@ import "encoding/binary"
 //	0x01 id(8) 0x02 index(4) enc(ipk) enc(isk) enc(pk) enc(sk) → index entry
 //	0x01 id(8) 0x03 seq(8)               → change record
 //	0x01 id(8) 0x04 expiry(8) enc(pk) enc(sk) → TTL schedule entry
-//	0x01 id(8) 0x05 ...                  → per-table state (backfill progress)
+//	0x01 id(8) 0x05 ...                  → per-table state (backfill progress, replication checkpoints)
+//	0x01 id(8) 0x06 enc(pk) enc(sk)      → global tables: item version or tombstone (hlc · flags · region)
+//	0x01 id(8) 0x07 hlc(8) enc(pk) enc(sk) → global tables: tombstone removal schedule
 //
 // Table ids are never reused, so dropping a table is DropPrefix(0x01 id).
 const (
@@ -29,6 +31,8 @@ const (
 	tabStream byte = 0x03
 	tabTTL    byte = 0x04
 	tabState  byte = 0x05
+	tabVer    byte = 0x06
+	tabTomb   byte = 0x07
 )
 
 func catalogKey(name string) []byte {

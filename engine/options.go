@@ -67,6 +67,14 @@ type Options struct {
 	// without naming one. Default 7 days (168 h).
 	PITRRetention time.Duration
 
+	// Region names this server's region for global tables (e.g.
+	// "us-west-1"); required to create or hold a global table.
+	Region string
+	// TombstoneHorizon is how long a global table keeps the tombstone of a
+	// deleted item, so that an older write arriving late cannot bring it
+	// back; it must exceed the longest replication outage. Default 24 h.
+	TombstoneHorizon time.Duration
+
 	// EncryptionKey turns on encryption at rest (AES in CTR mode, Badger's):
 	// every item, index entry, change record and system record (API keys,
 	// audit log) is written encrypted. The key (16, 24 or 32 bytes) is the
@@ -96,7 +104,8 @@ func (o *Options) validate() error {
 		d   *time.Duration
 		def time.Duration
 	}{{&o.SweepInterval, time.Second}, {&o.StreamRetention, 24 * time.Hour}, {&o.StreamTrimInterval, time.Minute},
-		{&o.PITRSnapshotInterval, time.Hour}, {&o.PITRRetention, 7 * 24 * time.Hour}}
+		{&o.PITRSnapshotInterval, time.Hour}, {&o.PITRRetention, 7 * 24 * time.Hour},
+		{&o.TombstoneHorizon, 24 * time.Hour}}
 	for _, d := range defaults {
 		if *d.d < 0 {
 			return errorf(CodeValidation, "options: durations must not be negative")

@@ -94,6 +94,10 @@ type TableSpec struct {
 	// (0: Options.PITRRetention, 7 days by default; at most 35 days).
 	PITR          bool
 	PITRRetention time.Duration
+	// Replicas makes the table global (see docs/GLOBAL_TABLES.md): the
+	// regions holding a replica, with their addresses. The server's own
+	// region is added when missing. Needs Options.Region.
+	Replicas []Replica
 }
 
 // TableDescription describes an existing table.
@@ -116,4 +120,7 @@ type TableDescription struct {
 	// Restoring is true while a restore loads the table; writes are
 	// refused until it ends.
 	Restoring bool
+	// Replicas lists the regions of a global table (this one included);
+	// empty for a regional table.
+	Replicas []Replica
 }

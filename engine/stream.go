@@ -51,6 +51,11 @@ type Change struct {
 	// Origin and Principal say who made the change.
 	Origin    Origin
 	Principal string
+	// Region is the region where the change was made, for a global
+	// table (a change replicated from another region names that region);
+	// Version is the item version it wrote. Empty for regional tables.
+	Region  string
+	Version Version
 	// Cursor is the record's opaque position, set by Watch: pass it as
 	// WatchInput.Cursor to resume after this record.
 	Cursor []byte
@@ -75,7 +80,7 @@ func principalOf(ctx context.Context) string {
 // the user's change).
 func (db *DB) appendChange(tx *wtx, w *write, now time.Time) error {
 	t := w.t
-	if t.StreamView == StreamOff && !t.PITR {
+	if t.StreamView == StreamOff && !t.PITR && !t.global() {
 		return nil
 	}
 	log, err := db.changeLog(t.ID)
@@ -116,10 +121,24 @@ func (db *DB) appendRecord(tx *wtx, log *changeLog, w *write, event ChangeEvent,
 	if old != nil && (view == StreamOldImage || view == StreamNewAndOldImage) {
 		rec["old"] = old
 	}
-	if new != nil && (view == StreamNewImage || view == StreamNewAndOldImage || w.t.PITR) {
+	if new != nil && (view == StreamNewImage || view == StreamNewAndOldImage || w.t.PITR || w.t.global()) {
 		rec["new"] = new
 	}
-	if w.t.PITR {
+	if w.t.global() {
+		// Replication needs the new image, the version and the origin
+		// region (global.go); the synthetic removal of an expired item
+		// ahead of a write carries no version (the write that follows
+		// does).
+		region := w.version.Region
+		if region == "" {
+			region = db.opts.Region
+		}
+		rec["r"] = attr.S(region)
+		if w.version.HLC != 0 && !(new == nil && w.new != nil) {
+			rec["h"] = attr.NumberFromInt64(int64(w.version.HLC))
+		}
+	}
+	if w.t.PITR || w.t.global() {
 		// The record holds what point-in-time recovery needs (the new
 		// image) besides what the stream asks for; "v" remembers the
 		// stream's view so that readers see only that ("OFF": none).
@@ -202,6 +221,13 @@ func decodeRecord(seq uint64, v []byte) (Change, string, error) {
 	}
 	if s, ok := m["p"].(attr.S); ok {
 		c.Principal = string(s)
+	}
+	if s, ok := m["r"].(attr.S); ok {
+		c.Region = string(s)
+		if h, ok := m["h"].(attr.Number); ok {
+			ts, _ := h.Int64()
+			c.Version = Version{HLC: uint64(ts), Region: c.Region}
+		}
 	}
 	return c, string(view), nil
 }

@@ -27,6 +27,10 @@ type write struct {
 	origin    Origin    // who made the change
 	principal string    // and on whose behalf, for change records
 	restrict  *Restriction
+	// version is the item version of a write of a global table: set by
+	// the apply path for a replicated change, stamped by commitWrite for
+	// a local one (zero for regional tables).
+	version Version
 }
 
 // prepareWrite loads the table and the current item for a write. keySrc is
@@ -74,6 +78,11 @@ func (w *write) check(cond expr.Condition, returnOld bool) error {
 // commitWrite stores w.new (or deletes the item) and maintains the table's
 // indexes, TTL schedule and change log in the same transaction.
 func (db *DB) commitWrite(tx *wtx, w *write, now time.Time) error {
+	if w.t.global() {
+		if err := db.stampVersion(tx, w, now); err != nil {
+			return err
+		}
+	}
 	if w.new == nil && w.stored == nil {
 		return nil // deleting nothing changes nothing
 	}

@@ -154,6 +154,7 @@ type ComplexityRoot struct {
 		OldImage       func(childComplexity int) int
 		Origin         func(childComplexity int) int
 		Principal      func(childComplexity int) int
+		Region         func(childComplexity int) int
 		SequenceNumber func(childComplexity int) int
 		Time           func(childComplexity int) int
 	}
@@ -254,6 +255,14 @@ type ComplexityRoot struct {
 		Whoami              func(childComplexity int) int
 	}
 
+	Replica struct {
+		Address   func(childComplexity int) int
+		LagMs     func(childComplexity int) int
+		LastError func(childComplexity int) int
+		Region    func(childComplexity int) int
+		Status    func(childComplexity int) int
+	}
+
 	Role struct {
 		Name       func(childComplexity int) int
 		Statements func(childComplexity int) int
@@ -282,6 +291,7 @@ type ComplexityRoot struct {
 		KeySchema      func(childComplexity int) int
 		LocalIndexes   func(childComplexity int) int
 		Name           func(childComplexity int) int
+		Replicas       func(childComplexity int) int
 		SizeBytes      func(childComplexity int) int
 		StreamViewType func(childComplexity int) int
 		TTLAttribute   func(childComplexity int) int
@@ -378,6 +388,8 @@ type SubscriptionResolver interface {
 type TableResolver interface {
 	ItemCount(ctx context.Context, obj *model.Table) (int, error)
 	SizeBytes(ctx context.Context, obj *model.Table) (int, error)
+
+	Replicas(ctx context.Context, obj *model.Table) ([]model.Replica, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -878,6 +890,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ItemChange.Principal(childComplexity), true
+	case "ItemChange.region":
+		if e.ComplexityRoot.ItemChange.Region == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ItemChange.Region(childComplexity), true
 	case "ItemChange.sequenceNumber":
 		if e.ComplexityRoot.ItemChange.SequenceNumber == nil {
 			break
@@ -1475,6 +1493,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.Whoami(childComplexity), true
 
+	case "Replica.address":
+		if e.ComplexityRoot.Replica.Address == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Replica.Address(childComplexity), true
+	case "Replica.lagMs":
+		if e.ComplexityRoot.Replica.LagMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Replica.LagMs(childComplexity), true
+	case "Replica.lastError":
+		if e.ComplexityRoot.Replica.LastError == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Replica.LastError(childComplexity), true
+	case "Replica.region":
+		if e.ComplexityRoot.Replica.Region == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Replica.Region(childComplexity), true
+	case "Replica.status":
+		if e.ComplexityRoot.Replica.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Replica.Status(childComplexity), true
+
 	case "Role.name":
 		if e.ComplexityRoot.Role.Name == nil {
 			break
@@ -1574,6 +1623,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Table.Name(childComplexity), true
+	case "Table.replicas":
+		if e.ComplexityRoot.Table.Replicas == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Table.Replicas(childComplexity), true
 	case "Table.sizeBytes":
 		if e.ComplexityRoot.Table.SizeBytes == nil {
 			break
@@ -1727,6 +1782,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ProjectionInput", ec.unmarshalInputProjectionInput),
 			graphql.NewInputUnmarshaler("PutItemInput", ec.unmarshalInputPutItemInput),
 			graphql.NewInputUnmarshaler("PutRoleInput", ec.unmarshalInputPutRoleInput),
+			graphql.NewInputUnmarshaler("ReplicaInput", ec.unmarshalInputReplicaInput),
 			graphql.NewInputUnmarshaler("RestoreBackupInput", ec.unmarshalInputRestoreBackupInput),
 			graphql.NewInputUnmarshaler("RestoreTableToPointInTimeInput", ec.unmarshalInputRestoreTableToPointInTimeInput),
 			graphql.NewInputUnmarshaler("SizeInput", ec.unmarshalInputSizeInput),
@@ -2782,6 +2838,48 @@ extend type Mutation {
   updatePointInTimeRecovery(input: UpdatePointInTimeRecoveryInput!): PointInTimeRecovery!
 }
 `, BuiltIn: false},
+	{Name: "../replication.graphqls", Input: `# Global tables: multi-region, multi-active replication (docs/GLOBAL_TABLES.md).
+
+"a region holding a replica of a global table"
+input ReplicaInput {
+  "the region's name, as its server's -region"
+  region: String!
+  "the region's replication address (http[s]://host:port); a server's -peer flag for that region takes precedence"
+  address: String
+}
+
+extend input CreateTableInput {
+  "makes the table global: the regions that hold a replica (this server's region is added); each is created and seeded by this region"
+  replicas: [ReplicaInput!]
+}
+
+extend input UpdateTableInput {
+  "replaces the replica set: new regions are seeded from this one (a snapshot, then the change log) while writes go on; regions left out stop receiving changes; [] makes the table regional"
+  replicas: [ReplicaInput!]
+}
+
+"one replica of a global table, as this region sees it"
+type Replica {
+  region: String!
+  address: String
+  "LOCAL (this region), ACTIVE, SEEDING, WAITING (seeded by another region), UNREACHABLE, REMOVED or PENDING"
+  status: String!
+  "how long this region's oldest change not yet acknowledged by the replica has waited, in milliseconds (0: up to date)"
+  lagMs: Int!
+  "the last replication error, when the replica is not ACTIVE"
+  lastError: String
+}
+
+extend type Table {
+  "the replicas of a global table; empty for a regional table"
+  replicas: [Replica!]!
+}
+
+extend type ItemChange {
+  "the region where the change was made (global tables): replicated changes name their origin region"
+  region: String
+}
+`, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -3023,6 +3121,8 @@ func (ec *executionContext) childFields_ItemChange(ctx context.Context, field gr
 		return ec.fieldContext_ItemChange_origin(ctx, field)
 	case "principal":
 		return ec.fieldContext_ItemChange_principal(ctx, field)
+	case "region":
+		return ec.fieldContext_ItemChange_region(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ItemChange", field.Name)
 }
@@ -3129,6 +3229,22 @@ func (ec *executionContext) childFields_Projection(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type Projection", field.Name)
 }
 
+func (ec *executionContext) childFields_Replica(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "region":
+		return ec.fieldContext_Replica_region(ctx, field)
+	case "address":
+		return ec.fieldContext_Replica_address(ctx, field)
+	case "status":
+		return ec.fieldContext_Replica_status(ctx, field)
+	case "lagMs":
+		return ec.fieldContext_Replica_lagMs(ctx, field)
+	case "lastError":
+		return ec.fieldContext_Replica_lastError(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Replica", field.Name)
+}
+
 func (ec *executionContext) childFields_Role(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "name":
@@ -3185,6 +3301,8 @@ func (ec *executionContext) childFields_Table(ctx context.Context, field graphql
 		return ec.fieldContext_Table_createdAt(ctx, field)
 	case "version":
 		return ec.fieldContext_Table_version(ctx, field)
+	case "replicas":
+		return ec.fieldContext_Table_replicas(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Table", field.Name)
 }
@@ -6143,6 +6261,29 @@ func (ec *executionContext) fieldContext_ItemChange_principal(_ context.Context,
 	return graphql.NewScalarFieldContext("ItemChange", field, false, false, "String")
 }
 
+func (ec *executionContext) _ItemChange_region(ctx context.Context, field graphql.CollectedField, obj *model.ItemChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ItemChange_region(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Region, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ItemChange_region(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ItemChange", field, false, false, "String")
+}
+
 func (ec *executionContext) _ItemPage_items(ctx context.Context, field graphql.CollectedField, obj *model.ItemPage) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8559,6 +8700,121 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _Replica_region(ctx context.Context, field graphql.CollectedField, obj *model.Replica) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Replica_region(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Region, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Replica_region(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Replica", field, false, false, "String")
+}
+
+func (ec *executionContext) _Replica_address(ctx context.Context, field graphql.CollectedField, obj *model.Replica) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Replica_address(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Address, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Replica_address(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Replica", field, false, false, "String")
+}
+
+func (ec *executionContext) _Replica_status(ctx context.Context, field graphql.CollectedField, obj *model.Replica) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Replica_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Replica_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Replica", field, false, false, "String")
+}
+
+func (ec *executionContext) _Replica_lagMs(ctx context.Context, field graphql.CollectedField, obj *model.Replica) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Replica_lagMs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LagMs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Replica_lagMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Replica", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Replica_lastError(ctx context.Context, field graphql.CollectedField, obj *model.Replica) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Replica_lastError(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastError, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Replica_lastError(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Replica", field, false, false, "String")
+}
+
 func (ec *executionContext) _Role_name(ctx context.Context, field graphql.CollectedField, obj *model.Role) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9060,6 +9316,38 @@ func (ec *executionContext) _Table_version(ctx context.Context, field graphql.Co
 }
 func (ec *executionContext) fieldContext_Table_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Table", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Table_replicas(ctx context.Context, field graphql.CollectedField, obj *model.Table) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Table_replicas(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Table().Replicas(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.Replica) graphql.Marshaler {
+			return ec.marshalNReplica2ᚕgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐReplicaᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Table_replicas(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Table",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Replica(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _TableItems_table(ctx context.Context, field graphql.CollectedField, obj *model.TableItems) (ret graphql.Marshaler) {
@@ -11102,7 +11390,7 @@ func (ec *executionContext) unmarshalInputCreateTableInput(ctx context.Context, 
 		asMap["streamViewType"] = "OFF"
 	}
 
-	fieldsInOrder := [...]string{"name", "partitionKey", "sortKey", "globalIndexes", "localIndexes", "streamViewType", "ttlAttribute"}
+	fieldsInOrder := [...]string{"name", "partitionKey", "sortKey", "globalIndexes", "localIndexes", "streamViewType", "ttlAttribute", "replicas"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -11158,6 +11446,13 @@ func (ec *executionContext) unmarshalInputCreateTableInput(ctx context.Context, 
 				return it, err
 			}
 			it.TTLAttribute = data
+		case "replicas":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("replicas"))
+			data, err := ec.unmarshalOReplicaInput2ᚕgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐReplicaInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Replicas = data
 		}
 	}
 	return it, nil
@@ -11893,6 +12188,55 @@ func (ec *executionContext) unmarshalInputPutRoleInput(ctx context.Context, obj 
 func UnmarshalPutRoleInput(ctx context.Context, raw any) (model.PutRoleInput, error) {
 	var out model.PutRoleInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "PutRoleInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputReplicaInput(ctx context.Context, obj any) (model.ReplicaInput, error) {
+	var it model.ReplicaInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"region", "address"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "region":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("region"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Region = data
+		case "address":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("address"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Address = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalReplicaInput unmarshals raw into the ReplicaInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalReplicaInput(ctx context.Context, raw any) (model.ReplicaInput, error) {
+	var out model.ReplicaInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ReplicaInput", raw, &out)
 	return out, err
 }
 
@@ -12945,7 +13289,7 @@ func (ec *executionContext) unmarshalInputUpdateTableInput(ctx context.Context, 
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "createGlobalIndexes", "deleteGlobalIndexes", "streamViewType", "ttlAttribute"}
+	fieldsInOrder := [...]string{"name", "createGlobalIndexes", "deleteGlobalIndexes", "streamViewType", "ttlAttribute", "replicas"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -12987,6 +13331,13 @@ func (ec *executionContext) unmarshalInputUpdateTableInput(ctx context.Context, 
 				return it, err
 			}
 			it.TTLAttribute = data
+		case "replicas":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("replicas"))
+			data, err := ec.unmarshalOReplicaInput2ᚕgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐReplicaInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Replicas = data
 		}
 	}
 	return it, nil
@@ -13815,6 +14166,11 @@ func (ec *executionContext) _ItemChange(ctx context.Context, sel ast.SelectionSe
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "region":
+			out.Values[i] = ec._ItemChange_region(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -14517,6 +14873,59 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 	return out
 }
 
+var replicaImplementors = []string{"Replica"}
+
+func (ec *executionContext) _Replica(ctx context.Context, sel ast.SelectionSet, obj *model.Replica) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, replicaImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Replica")
+		case "region":
+			out.Values[i] = ec._Replica_region(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "address":
+			out.Values[i] = ec._Replica_address(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._Replica_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lagMs":
+			out.Values[i] = ec._Replica_lagMs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lastError":
+			out.Values[i] = ec._Replica_lastError(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var roleImplementors = []string{"Role"}
 
 func (ec *executionContext) _Role(ctx context.Context, sel ast.SelectionSet, obj *model.Role) graphql.Marshaler {
@@ -14724,6 +15133,12 @@ func (ec *executionContext) _Table(ctx context.Context, sel ast.SelectionSet, ob
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "replicas":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Table_replicas(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -15941,6 +16356,31 @@ func (ec *executionContext) unmarshalNPutRoleInput2githubᚗcomᚋshoaldbᚋshoa
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNReplica2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐReplica(ctx context.Context, sel ast.SelectionSet, v model.Replica) graphql.Marshaler {
+	return ec._Replica(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNReplica2ᚕgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐReplicaᚄ(ctx context.Context, sel ast.SelectionSet, v []model.Replica) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNReplica2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐReplica(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNReplicaInput2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐReplicaInput(ctx context.Context, v any) (model.ReplicaInput, error) {
+	res, err := ec.unmarshalInputReplicaInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNRestoreBackupInput2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐRestoreBackupInput(ctx context.Context, v any) (model.RestoreBackupInput, error) {
 	res, err := ec.unmarshalInputRestoreBackupInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -16810,6 +17250,23 @@ func (ec *executionContext) unmarshalOProjectionInput2ᚖgithubᚗcomᚋshoaldb�
 	}
 	res, err := ec.unmarshalInputProjectionInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOReplicaInput2ᚕgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐReplicaInputᚄ(ctx context.Context, v any) ([]model.ReplicaInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.ReplicaInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNReplicaInput2githubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐReplicaInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) unmarshalOReturnValues2ᚖgithubᚗcomᚋshoaldbᚋshoalᚋgraphᚋmodelᚐReturnValues(ctx context.Context, v any) (*model.ReturnValues, error) {

@@ -2,6 +2,7 @@ package resolvers
 
 import (
 	"context"
+	"github.com/shoaldb/shoal/replication"
 	"log/slog"
 	"time"
 
@@ -45,6 +46,9 @@ type HandlerOptions struct {
 	// Auth.InitFunc) so that their context holds a principal. Nil denies
 	// every call with ACCESS_DENIED.
 	Auth *auth.Service
+	// Replication, if not nil, reports replica status and lag of global
+	// tables.
+	Replication *replication.Manager
 }
 
 func (o *HandlerOptions) fill() {
@@ -72,7 +76,7 @@ func (o *HandlerOptions) fill() {
 // be added with AddTransport, and more extensions with Use.
 func NewHandler(db *engine.DB, opts HandlerOptions) *handler.Server {
 	opts.fill()
-	cfg := graph.Config{Resolvers: &Resolver{DB: db, Auth: opts.Auth}}
+	cfg := graph.Config{Resolvers: &Resolver{DB: db, Auth: opts.Auth, Replication: opts.Replication}}
 	setComplexity(&cfg.Complexity)
 	srv := handler.New(graph.NewExecutableSchema(cfg))
 

@@ -94,7 +94,16 @@ func tableSpecIn(in model.CreateTableInput) engine.TableSpec {
 		ix.KeySchema.Sort = keyAttrIn(l.SortKey)
 		spec.LocalIndexes = append(spec.LocalIndexes, ix)
 	}
+	spec.Replicas = replicasIn(in.Replicas)
 	return spec
+}
+
+func replicasIn(in []model.ReplicaInput) []engine.Replica {
+	var out []engine.Replica
+	for _, r := range in {
+		out = append(out, engine.Replica{Region: r.Region, Address: deref(r.Address)})
+	}
+	return out
 }
 
 func keySchemaOut(k engine.KeySchema) *model.KeySchema {
@@ -213,6 +222,10 @@ func changeOut(c engine.Change, typed bool) *model.ItemChange {
 	}
 	if c.Origin == engine.OriginTTL {
 		out.Origin = model.ChangeOriginTTL
+	}
+	if c.Region != "" {
+		region := c.Region
+		out.Region = &region
 	}
 	if c.Principal != "" {
 		p := c.Principal

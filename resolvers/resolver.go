@@ -3,6 +3,7 @@ package resolvers
 import (
 	"github.com/shoaldb/shoal/auth"
 	"github.com/shoaldb/shoal/engine"
+	"github.com/shoaldb/shoal/replication"
 )
 
 // Resolver is the root resolver: it maps GraphQL inputs onto calls of an
@@ -12,4 +13,7 @@ type Resolver struct {
 	DB *engine.DB
 	// Auth authorizes every call; nil denies every call.
 	Auth *auth.Service
+	// Replication reports the state of global tables' replicas; nil
+	// reports them as UNKNOWN.
+	Replication *replication.Manager
 }

@@ -44,6 +44,13 @@ func (r *mutationResolver) UpdateTable(ctx context.Context, input model.UpdateTa
 		s := streamViewIn(*input.StreamViewType)
 		in.StreamView = &s
 	}
+	if input.Replicas != nil {
+		rs := replicasIn(input.Replicas)
+		if rs == nil {
+			rs = []engine.Replica{}
+		}
+		in.Replicas = &rs
+	}
 	d, err := r.DB.UpdateTable(ctx, in)
 	if err != nil {
 		return nil, err

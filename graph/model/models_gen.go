@@ -222,6 +222,8 @@ type CreateTableInput struct {
 	StreamViewType *StreamViewType    `json:"streamViewType,omitempty"`
 	// the TTL attribute (epoch seconds); null or absent leaves TTL off
 	TTLAttribute *string `json:"ttlAttribute,omitempty"`
+	// makes the table global: the regions that hold a replica (this server's region is added); each is created and seeded by this region
+	Replicas []ReplicaInput `json:"replicas,omitempty"`
 }
 
 // A new API key and its secret form, `shoal_<id>_<secret>`: store it now, it is never shown again.
@@ -310,6 +312,8 @@ type ItemChange struct {
 	Origin ChangeOrigin `json:"origin"`
 	// the principal that made the change, when known
 	Principal *string `json:"principal,omitempty"`
+	// the region where the change was made (global tables): replicated changes name their origin region
+	Region *string `json:"region,omitempty"`
 }
 
 // A page of items from a query or a scan.
@@ -419,6 +423,26 @@ type PutRoleInput struct {
 type Query struct {
 }
 
+// one replica of a global table, as this region sees it
+type Replica struct {
+	Region  string  `json:"region"`
+	Address *string `json:"address,omitempty"`
+	// LOCAL (this region), ACTIVE, SEEDING, WAITING (seeded by another region), UNREACHABLE, REMOVED or PENDING
+	Status string `json:"status"`
+	// how long this region's oldest change not yet acknowledged by the replica has waited, in milliseconds (0: up to date)
+	LagMs int `json:"lagMs"`
+	// the last replication error, when the replica is not ACTIVE
+	LastError *string `json:"lastError,omitempty"`
+}
+
+// a region holding a replica of a global table
+type ReplicaInput struct {
+	// the region's name, as its server's -region
+	Region string `json:"region"`
+	// the region's replication address (http[s]://host:port); a server's -peer flag for that region takes precedence
+	Address *string `json:"address,omitempty"`
+}
+
 type RestoreBackupInput struct {
 	BackupID string `json:"backupId"`
 	// the new table, for a backup of one table
@@ -509,6 +533,8 @@ type Table struct {
 	CreatedAt      time.Time      `json:"createdAt"`
 	// counts changes to the definition, from 1 at creation
 	Version int `json:"version"`
+	// the replicas of a global table; empty for a regional table
+	Replicas []Replica `json:"replicas"`
 }
 
 // The items found in one table by batchGetItems.
@@ -639,6 +665,8 @@ type UpdateTableInput struct {
 	StreamViewType      *StreamViewType `json:"streamViewType,omitempty"`
 	// the TTL attribute; the empty string turns TTL off
 	TTLAttribute *string `json:"ttlAttribute,omitempty"`
+	// replaces the replica set: new regions are seeded from this one (a snapshot, then the change log) while writes go on; regions left out stop receiving changes; [] makes the table regional
+	Replicas []ReplicaInput `json:"replicas,omitempty"`
 }
 
 // One put or delete of a batch write: exactly one of put and deleteKey.
