@@ -31,6 +31,11 @@ type config struct {
 	// DynamoDBAddr is the listen address of the DynamoDB-compatible API
 	// (-dynamodb-addr, SHOAL_DYNAMODB_ADDR); empty, the default, turns it off.
 	DynamoDBAddr string
+	// PprofAddr is the listen address of Go's profiler endpoints
+	// (/debug/pprof/; -pprof-addr, SHOAL_PPROF_ADDR); empty, the default,
+	// turns them off. It must be a loopback address: the profiles reveal
+	// the process's internals and take no credentials.
+	PprofAddr string
 
 	// Security (see auth/doc.go and README "Security").
 	InsecureDev        bool   // -insecure-dev: anonymous full access, loopback only
@@ -138,6 +143,7 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	str(&cfg.LogLevel, "log-level", "LOG_LEVEL", "log level: debug, info, warn, error")
 	str(&cfg.LogFormat, "log-format", "LOG_FORMAT", "log format: text or json")
 	str(&cfg.DynamoDBAddr, "dynamodb-addr", "DYNAMODB_ADDR", "listen address of the DynamoDB-compatible API (off unless set)")
+	str(&cfg.PprofAddr, "pprof-addr", "PPROF_ADDR", "loopback listen address of the Go profiler, /debug/pprof/ (off unless set)")
 	boolean(&cfg.InsecureDev, "insecure-dev", "INSECURE_DEV", "allow requests without credentials, with full access (loopback addresses only; development)")
 	str(&cfg.TLSCert, "tls-cert", "TLS_CERT", "TLS certificate file (PEM): serve HTTPS and WSS")
 	str(&cfg.TLSKey, "tls-key", "TLS_KEY", "TLS private key file (PEM)")
@@ -188,6 +194,9 @@ func (c config) validate() error {
 		return fmt.Errorf("timeouts must be positive")
 	case c.ComplexityLimit <= 0 || c.DepthLimit <= 0 || c.QueryCacheSize <= 0 || c.APQCacheSize <= 0:
 		return fmt.Errorf("limits and cache sizes must be positive")
+	}
+	if c.PprofAddr != "" && !isLoopback(c.PprofAddr) {
+		return fmt.Errorf("-pprof-addr must be a loopback address, not %q", c.PprofAddr)
 	}
 	if c.InsecureDev && !isLoopback(c.Addr) {
 		return fmt.Errorf("-insecure-dev is allowed only on a loopback listen address (127.0.0.1, [::1], localhost), not %q", c.Addr)

@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"strconv"
@@ -323,6 +324,14 @@ func run(ctx context.Context, cfg config, log *slog.Logger, ready func(addr stri
 		s.Close()
 		return err
 	}
+	_, stopPprof, err := servePprof(cfg.PprofAddr, log)
+	if err != nil {
+		ln.Close()
+		stopDynamoDB(context.Background())
+		s.Close()
+		return err
+	}
+	defer stopPprof()
 
 	errc := make(chan error, 1)
 	go func() {
@@ -461,4 +470,30 @@ func (s *server) serveDynamoDB(ctx context.Context) (stop func(context.Context),
 			hs.Close()
 		}
 	}, nil
+}
+
+// servePprof serves Go's profiler endpoints on addr, when set, and returns
+// the address it listens on and the function that stops it.
+func servePprof(addr string, log *slog.Logger) (bound string, stop func(), err error) {
+	if addr == "" {
+		return "", func() {}, nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", nil, fmt.Errorf("pprof: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Warn("pprof serve", "err", err)
+		}
+	}()
+	log.Info("pprof listening", "addr", ln.Addr().String())
+	return ln.Addr().String(), func() { hs.Close() }, nil
 }

@@ -244,3 +244,20 @@ func withRootKey(s *server) http.Handler {
 }
 
 func newHTTPTest(h http.Handler) *httptest.Server { return httptest.NewServer(h) }
+
+func TestPprofOnlyOnLoopback(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.PprofAddr = "0.0.0.0:6060"
+	require.ErrorContains(t, cfg.validate(), "loopback")
+
+	addr, stop, err := servePprof("127.0.0.1:0", quietLogger())
+	require.NoError(t, err)
+	defer stop()
+	resp, err := http.Get("http://" + addr + "/debug/pprof/goroutine?debug=1")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Contains(t, string(body), "goroutine profile")
+}
