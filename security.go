@@ -120,12 +120,10 @@ func loadSigningKey(cfg config, masterKey []byte) ([]byte, error) {
 	return k, nil
 }
 
+// splitList splits a flag's list at commas and spaces, dropping empty
+// elements.
 func splitList(s string) []string {
-	var out []string
-	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' }) {
-		out = append(out, f)
-	}
-	return out
+	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' })
 }
 
 // isLoopback reports whether a listen address binds only loopback

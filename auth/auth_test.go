@@ -85,9 +85,13 @@ func signES(t *testing.T, k *ecdsa.PrivateKey, claims map[string]any) string {
 }
 
 func jwks(rk *rsa.PublicKey, ek *ecdsa.PublicKey) []byte {
+	ec, err := ek.Bytes() // uncompressed: 0x04 X Y
+	if err != nil {
+		panic(err)
+	}
 	doc := map[string]any{"keys": []any{
 		map[string]any{"kty": "RSA", "kid": "r1", "alg": "RS256", "n": b64(rk.N.Bytes()), "e": b64(big.NewInt(int64(rk.E)).Bytes())},
-		map[string]any{"kty": "EC", "kid": "e1", "crv": "P-256", "x": b64(ek.X.FillBytes(make([]byte, 32))), "y": b64(ek.Y.FillBytes(make([]byte, 32)))},
+		map[string]any{"kty": "EC", "kid": "e1", "crv": "P-256", "x": b64(ec[1:33]), "y": b64(ec[33:])},
 	}}
 	b, _ := json.Marshal(doc)
 	return b

@@ -97,15 +97,33 @@ func ParseJWKS(b []byte) (*JWKS, error) {
 			}
 			x, err1 := b64int(k.X)
 			y, err2 := b64int(k.Y)
-			if err1 != nil || err2 != nil || !elliptic.P256().IsOnCurve(x, y) {
+			var pub *ecdsa.PublicKey
+			if err1 == nil && err2 == nil {
+				pub, err1 = p256Key(x, y)
+			}
+			if err1 != nil || err2 != nil {
 				return nil, fmt.Errorf("auth: JWKS key %d: invalid EC key", i)
 			}
-			set.keys = append(set.keys, jwk{kid: k.Kid, alg: "ES256", ec: &ecdsa.PublicKey{Curve: elliptic.P256(), X: x, Y: y}})
+			set.keys = append(set.keys, jwk{kid: k.Kid, alg: "ES256", ec: pub})
 		default:
 			return nil, fmt.Errorf("auth: JWKS key %d: unsupported key type %q", i, k.Kty)
 		}
 	}
 	return set, nil
+}
+
+// p256Key returns the P-256 public key at (x, y), or an error when that is
+// not a point of the curve (a coordinate out of the field, or the point at
+// infinity).
+func p256Key(x, y *big.Int) (*ecdsa.PublicKey, error) {
+	if x.BitLen() > 256 || y.BitLen() > 256 {
+		return nil, errors.New("coordinate out of range")
+	}
+	b := make([]byte, 65) // uncompressed: 0x04 X Y
+	b[0] = 4
+	x.FillBytes(b[1:33])
+	y.FillBytes(b[33:])
+	return ecdsa.ParseUncompressedPublicKey(elliptic.P256(), b)
 }
 
 func b64int(s string) (*big.Int, error) {

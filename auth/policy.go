@@ -161,25 +161,23 @@ func validName(name string) error {
 // match reports whether s matches pattern, where "*" matches any run of
 // characters.
 func match(pattern, s string) bool {
-	for {
-		i := strings.IndexByte(pattern, '*')
-		if i < 0 {
-			return pattern == s
-		}
-		if !strings.HasPrefix(s, pattern[:i]) {
-			return false
-		}
-		s, pattern = s[i:], pattern[i+1:]
-		if pattern == "" {
-			return true
-		}
-		for j := 0; j <= len(s); j++ {
-			if match(pattern, s[j:]) {
-				return true
-			}
-		}
+	i := strings.IndexByte(pattern, '*')
+	if i < 0 {
+		return pattern == s
+	}
+	if !strings.HasPrefix(s, pattern[:i]) {
 		return false
 	}
+	s, pattern = s[i:], pattern[i+1:]
+	if pattern == "" {
+		return true
+	}
+	for j := 0; j <= len(s); j++ {
+		if match(pattern, s[j:]) {
+			return true
+		}
+	}
+	return false
 }
 
 func matchAny(patterns []string, s string) bool {

@@ -556,6 +556,9 @@ func (s *Service) InitFunc(ctx context.Context, payload map[string]any) (context
 				s.audit.record(AuditEvent{Principal: "unauthenticated", Action: "auth:authenticate", Resource: "websocket",
 					Source: addrString(src.addr), Outcome: "denied: " + err.Error(), RequestID: src.id})
 			}
+			// The text is the close reason the client sees (4403), worded
+			// like graph/ws's "Forbidden: credentials expired".
+			//lint:ignore ST1005 a WebSocket close reason, not a Go error string
 			return nil, nil, errors.New("Forbidden: invalid or missing credentials")
 		}
 		p.RequestID = src.id

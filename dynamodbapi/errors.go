@@ -39,6 +39,7 @@ type Error struct {
 	Reasons []engine.CancellationReason
 }
 
+// Error implements error: "dynamodbapi: <exception name>: <message>".
 func (e *Error) Error() string {
 	return "dynamodbapi: " + e.Name() + ": " + e.Message
 }

@@ -61,6 +61,12 @@ func updateNames(u *expr.Update) []string {
 type putItemInput struct {
 	TableName string   `json:"TableName"`
 	Item      jsonItem `json:"Item"`
+	putDeleteParams
+}
+
+// putDeleteParams are the parameters PutItem and DeleteItem share beside
+// the table and the item or key.
+type putDeleteParams struct {
 	exprAttributes
 	ConditionExpression                 string                     `json:"ConditionExpression"`
 	Expected                            map[string]legacyCondition `json:"Expected"`
@@ -69,6 +75,54 @@ type putItemInput struct {
 	ReturnConsumedCapacity              string                     `json:"ReturnConsumedCapacity"`
 	ReturnItemCollectionMetrics         string                     `json:"ReturnItemCollectionMetrics"`
 	ReturnValuesOnConditionCheckFailure string                     `json:"ReturnValuesOnConditionCheckFailure"`
+}
+
+// compile checks the parameters, in DynamoDB's order, and builds the
+// condition (from ConditionExpression or the legacy Expected). rv is the
+// ReturnValues asked for, NONE or ALL_OLD; returnOld says whether a failed
+// condition returns the stored item.
+func (o *putDeleteParams) compile(c *call) (cond expr.Condition, rv engine.ReturnValues, returnOld bool, err error) {
+	if err := c.checkCapacity(o.ReturnConsumedCapacity); err != nil {
+		return nil, "", false, err
+	}
+	returnOld, err = returnOldOnFailure(o.ReturnValuesOnConditionCheckFailure)
+	if err != nil {
+		return nil, "", false, err
+	}
+	p := o.params()
+	cond, err = writeCondition(p, &o.exprAttributes, o.ConditionExpression, o.Expected, o.ConditionalOperator)
+	if err != nil {
+		return nil, "", false, err
+	}
+	if err := checkParams(&o.exprAttributes, p, o.ConditionExpression != ""); err != nil {
+		return nil, "", false, err
+	}
+	rv = engine.ReturnValues(o.ReturnValues)
+	if rv != "" && rv != engine.ReturnNone && rv != engine.ReturnAllOld {
+		return nil, "", false, validation("ReturnValues can only be ALL_OLD or NONE")
+	}
+	return cond, rv, returnOld, nil
+}
+
+// putDeleteReturnValues is what PutItem and DeleteItem ask the engine to
+// return for rv: the old item also when the consumed capacity is wanted, as
+// its size is part of the cost.
+func putDeleteReturnValues(c *call, rv engine.ReturnValues) engine.ReturnValues {
+	if c.wantsCapacity() {
+		return engine.ReturnAllOld
+	}
+	return rv
+}
+
+// putDeleteOutput answers a PutItem or DeleteItem that replaced old by
+// item (nil for a delete): the old item when rv is ALL_OLD, and the
+// consumed capacity when it is wanted.
+func putDeleteOutput(c *call, table string, rv engine.ReturnValues, old, item attr.Item) writeOutput {
+	out := writeOutput{ConsumedCapacity: c.consumed(table, 0, itemWriteUnits(old, item))}
+	if rv == engine.ReturnAllOld {
+		out.Attributes = jsonItem(old)
+	}
+	return out
 }
 
 type writeOutput struct {
@@ -87,44 +141,21 @@ func (h *Handler) putItem(ctx context.Context, c *call) (any, error) {
 	if in.Item == nil {
 		return nil, validation("1 validation error detected: Value null at 'item' failed to satisfy constraint: Member must not be null")
 	}
-	if err := c.checkCapacity(in.ReturnConsumedCapacity); err != nil {
-		return nil, err
-	}
-	returnOld, err := returnOldOnFailure(in.ReturnValuesOnConditionCheckFailure)
+	cond, rv, returnOld, err := in.compile(c)
 	if err != nil {
 		return nil, err
-	}
-	p := in.params()
-	cond, err := writeCondition(p, &in.exprAttributes, in.ConditionExpression, in.Expected, in.ConditionalOperator)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkParams(&in.exprAttributes, p, in.ConditionExpression != ""); err != nil {
-		return nil, err
-	}
-	rv := engine.ReturnValues(in.ReturnValues)
-	if rv != "" && rv != engine.ReturnNone && rv != engine.ReturnAllOld {
-		return nil, validation("ReturnValues can only be ALL_OLD or NONE")
 	}
 	restrict, err := h.authorize(ctx, c, &Access{Action: "dynamodb:PutItem", Table: in.TableName,
 		Attributes: itemNames(attr.Item(in.Item)), ReturnValues: in.ReturnValues})
 	if err != nil {
 		return nil, err
 	}
-	engineRV := rv
-	if c.wantsCapacity() {
-		engineRV = engine.ReturnAllOld // the old item's size is part of the cost
-	}
 	res, err := h.db.PutItem(ctx, engine.PutItemInput{Table: in.TableName, Item: attr.Item(in.Item), Condition: cond,
-		ReturnValues: engineRV, ReturnOldOnConditionFailure: returnOld, Restrict: restrict})
+		ReturnValues: putDeleteReturnValues(c, rv), ReturnOldOnConditionFailure: returnOld, Restrict: restrict})
 	if err != nil {
 		return nil, err
 	}
-	out := writeOutput{ConsumedCapacity: c.consumed(in.TableName, 0, itemWriteUnits(res.Attributes, attr.Item(in.Item)))}
-	if rv == engine.ReturnAllOld {
-		out.Attributes = jsonItem(res.Attributes)
-	}
-	return out, nil
+	return putDeleteOutput(c, in.TableName, rv, res.Attributes, attr.Item(in.Item)), nil
 }
 
 // ---------------------------------------------------------------- GetItem
@@ -315,14 +346,7 @@ func (h *Handler) updateItem(ctx context.Context, c *call) (any, error) {
 type deleteItemInput struct {
 	TableName string   `json:"TableName"`
 	Key       jsonItem `json:"Key"`
-	exprAttributes
-	ConditionExpression                 string                     `json:"ConditionExpression"`
-	Expected                            map[string]legacyCondition `json:"Expected"`
-	ConditionalOperator                 string                     `json:"ConditionalOperator"`
-	ReturnValues                        string                     `json:"ReturnValues"`
-	ReturnConsumedCapacity              string                     `json:"ReturnConsumedCapacity"`
-	ReturnItemCollectionMetrics         string                     `json:"ReturnItemCollectionMetrics"`
-	ReturnValuesOnConditionCheckFailure string                     `json:"ReturnValuesOnConditionCheckFailure"`
+	putDeleteParams
 }
 
 func (h *Handler) deleteItem(ctx context.Context, c *call) (any, error) {
@@ -336,41 +360,18 @@ func (h *Handler) deleteItem(ctx context.Context, c *call) (any, error) {
 	if in.Key == nil {
 		return nil, validation("1 validation error detected: Value null at 'key' failed to satisfy constraint: Member must not be null")
 	}
-	if err := c.checkCapacity(in.ReturnConsumedCapacity); err != nil {
-		return nil, err
-	}
-	returnOld, err := returnOldOnFailure(in.ReturnValuesOnConditionCheckFailure)
+	cond, rv, returnOld, err := in.compile(c)
 	if err != nil {
 		return nil, err
-	}
-	p := in.params()
-	cond, err := writeCondition(p, &in.exprAttributes, in.ConditionExpression, in.Expected, in.ConditionalOperator)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkParams(&in.exprAttributes, p, in.ConditionExpression != ""); err != nil {
-		return nil, err
-	}
-	rv := engine.ReturnValues(in.ReturnValues)
-	if rv != "" && rv != engine.ReturnNone && rv != engine.ReturnAllOld {
-		return nil, validation("ReturnValues can only be ALL_OLD or NONE")
 	}
 	restrict, err := h.authorize(ctx, c, &Access{Action: "dynamodb:DeleteItem", Table: in.TableName, ReturnValues: in.ReturnValues})
 	if err != nil {
 		return nil, err
 	}
-	engineRV := rv
-	if c.wantsCapacity() {
-		engineRV = engine.ReturnAllOld
-	}
 	res, err := h.db.DeleteItem(ctx, engine.DeleteItemInput{Table: in.TableName, Key: attr.Item(in.Key), Condition: cond,
-		ReturnValues: engineRV, ReturnOldOnConditionFailure: returnOld, Restrict: restrict})
+		ReturnValues: putDeleteReturnValues(c, rv), ReturnOldOnConditionFailure: returnOld, Restrict: restrict})
 	if err != nil {
 		return nil, err
 	}
-	out := writeOutput{ConsumedCapacity: c.consumed(in.TableName, 0, itemWriteUnits(res.Attributes, nil))}
-	if rv == engine.ReturnAllOld {
-		out.Attributes = jsonItem(res.Attributes)
-	}
-	return out, nil
+	return putDeleteOutput(c, in.TableName, rv, res.Attributes, nil), nil
 }

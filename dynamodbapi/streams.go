@@ -97,12 +97,9 @@ func (h *Handler) listStreams(ctx context.Context, c *call) (any, error) {
 	if err := decode(c.body, &in); err != nil {
 		return nil, err
 	}
-	limit := 100
-	if in.Limit != nil {
-		if *in.Limit < 1 || *in.Limit > 100 {
-			return nil, validation(fmt.Sprintf("1 validation error detected: Value '%d' at 'limit' failed to satisfy constraint: Member must have value less than or equal to 100", *in.Limit))
-		}
-		limit = *in.Limit
+	limit, err := listLimit(in.Limit)
+	if err != nil {
+		return nil, err
 	}
 	if _, err := h.authorize(ctx, c, &Access{Action: "dynamodb:ListStreams", Table: in.TableName, Resource: "*"}); err != nil {
 		return nil, err

@@ -396,17 +396,26 @@ type listTablesOutput struct {
 	LastEvaluatedTableName string   `json:"LastEvaluatedTableName,omitempty"`
 }
 
+// listLimit is the page size of ListTables and ListStreams: Limit, from 1
+// to 100, or 100 when absent.
+func listLimit(limit *int) (int, error) {
+	if limit == nil {
+		return 100, nil
+	}
+	if *limit < 1 || *limit > 100 {
+		return 0, validation(fmt.Sprintf("1 validation error detected: Value '%d' at 'limit' failed to satisfy constraint: Member must have value less than or equal to 100", *limit))
+	}
+	return *limit, nil
+}
+
 func (h *Handler) listTables(ctx context.Context, c *call) (any, error) {
 	var in listTablesInput
 	if err := decode(c.body, &in); err != nil {
 		return nil, err
 	}
-	limit := 100
-	if in.Limit != nil {
-		if *in.Limit < 1 || *in.Limit > 100 {
-			return nil, validation(fmt.Sprintf("1 validation error detected: Value '%d' at 'limit' failed to satisfy constraint: Member must have value less than or equal to 100", *in.Limit))
-		}
-		limit = *in.Limit
+	limit, err := listLimit(in.Limit)
+	if err != nil {
+		return nil, err
 	}
 	if _, err := h.authorize(ctx, c, &Access{Action: "dynamodb:ListTables", Resource: "*"}); err != nil {
 		return nil, err

@@ -247,6 +247,8 @@ type CorruptBackupError struct {
 	Reason string
 }
 
+// Error implements error, naming the backup and, when one is at fault, the
+// file.
 func (e *CorruptBackupError) Error() string {
 	if e.File == "" {
 		return fmt.Sprintf("engine: backup %s is corrupt: %s", e.Backup, e.Reason)

@@ -147,6 +147,17 @@ func (db *DB) loadTable(tx *kv.Txn, name string) (*tableDef, error) {
 	return def, nil
 }
 
+// readTable reads the current definition of a table in a read transaction
+// of its own, for requests that only read the table's data.
+func (db *DB) readTable(name string) (*tableDef, error) {
+	var t *tableDef
+	err := db.view(func(tx *kv.Txn) (err error) {
+		t, err = db.loadTable(tx, name)
+		return err
+	})
+	return t, err
+}
+
 // storeTable writes a new version of a definition and its history record.
 func storeTable(tx *wtx, t *tableDef) error {
 	v, err := encodeDef(t)
@@ -486,21 +497,4 @@ func (db *DB) DeleteTable(ctx context.Context, name string) (*TableDescription, 
 		return nil, internalError("drop table data", err)
 	}
 	return def.describe(), nil
-}
-
-// TableHistory returns every stored version of a table's definition, oldest
-// first; the last one has Deleted set if the table was deleted.
-func (db *DB) tableHistory(tx *kv.Txn, id uint64) ([]*tableDef, error) {
-	var out []*tableDef
-	prefix := historyPrefix(id)
-	it := tx.Iterate(kv.IterOptions{Prefix: prefix})
-	defer it.Close()
-	for it.Seek(prefix); it.Valid(); it.Next() {
-		d := new(tableDef)
-		if err := it.Value(func(v []byte) error { return json.Unmarshal(v, d) }); err != nil {
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	return out, nil
 }

@@ -22,8 +22,8 @@ type ChangeBounds struct {
 // API's TRIM_HORIZON and LATEST shard iterators, its StartingSequenceNumber).
 // An unknown table is CodeNotFound.
 func (db *DB) ChangeBounds(ctx context.Context, table string) (ChangeBounds, error) {
-	var t *tableDef
-	if err := db.view(func(tx *kv.Txn) (err error) { t, err = db.loadTable(tx, table); return }); err != nil {
+	t, err := db.readTable(table)
+	if err != nil {
 		return ChangeBounds{}, err
 	}
 	log, err := db.changeLog(t.ID)

@@ -77,6 +77,8 @@ type CancellationReason struct {
 	Item attr.Item
 }
 
+// Error implements error: "engine: " and the message (the code when there
+// is no message).
 func (e *Error) Error() string {
 	if e.Message == "" {
 		return "engine: " + string(e.Code)

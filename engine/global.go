@@ -534,8 +534,8 @@ func (db *DB) ScanReplica(ctx context.Context, table string, batch int, fn func(
 	if batch <= 0 {
 		batch = 256
 	}
-	var t0 *tableDef
-	if err := db.view(func(tx *kv.Txn) (err error) { t0, err = db.loadTable(tx, table); return }); err != nil {
+	t0, err := db.readTable(table)
+	if err != nil {
 		return nil, err
 	}
 	log, err := db.changeLog(t0.ID)
@@ -648,8 +648,8 @@ func (db *DB) ReadReplicationLog(ctx context.Context, table string, after uint64
 	if limit <= 0 || limit > 5000 {
 		limit = 5000
 	}
-	var t *tableDef
-	if err := db.view(func(tx *kv.Txn) (err error) { t, err = db.loadTable(tx, table); return }); err != nil {
+	t, err := db.readTable(table)
+	if err != nil {
 		return nil, err
 	}
 	log, err := db.changeLog(t.ID)
@@ -834,8 +834,8 @@ func (t *tableDef) settings() GlobalSettings {
 // settings (replicas, global indexes, stream, TTL); older or equal ones
 // change nothing. It reports whether anything was adopted.
 func (db *DB) AdoptSettings(ctx context.Context, table string, s GlobalSettings) (bool, error) {
-	var cur *tableDef
-	if err := db.view(func(tx *kv.Txn) (err error) { cur, err = db.loadTable(tx, table); return }); err != nil {
+	cur, err := db.readTable(table)
+	if err != nil {
 		return false, err
 	}
 	if s.Stamp <= cur.SettingsStamp {

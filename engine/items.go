@@ -174,31 +174,43 @@ func (db *DB) UpdateItem(ctx context.Context, in UpdateItemInput) (WriteOutput, 
 		if err != nil {
 			return err
 		}
-		if in.Update != nil {
-			if err := validateUpdate(w.t, in.Update); err != nil {
-				return err
-			}
-		}
-		if err := w.check(in.Condition, in.ReturnOldOnConditionFailure); err != nil {
+		if err := in.apply(w); err != nil {
 			return err
-		}
-		base := w.old
-		if base == nil {
-			base = in.Key
-		}
-		w.new = base
-		if in.Update != nil {
-			if w.new, err = in.Update.Apply(base); err != nil {
-				return validationError("update", err)
-			}
-		}
-		if err := attr.ValidateItem(w.new); err != nil {
-			return validationError("updated item", err)
 		}
 		out.Attributes = in.Restrict.narrow(updateReturn(in.ReturnValues, in.Update, w.old, w.new))
 		return db.commitWrite(tx, w, now)
 	})
 	return out, err
+}
+
+// apply checks the update against the table's key and the condition
+// against the current item, then sets w.new to the updated item: the
+// current one, or the key alone when there is none, with Update applied (a
+// nil Update changes nothing). UpdateItem and transactions share it.
+func (in *UpdateItemInput) apply(w *write) error {
+	if in.Update != nil {
+		if err := validateUpdate(w.t, in.Update); err != nil {
+			return err
+		}
+	}
+	if err := w.check(in.Condition, in.ReturnOldOnConditionFailure); err != nil {
+		return err
+	}
+	next := w.old
+	if next == nil {
+		next = in.Key
+	}
+	if in.Update != nil {
+		var err error
+		if next, err = in.Update.Apply(next); err != nil {
+			return validationError("update", err)
+		}
+	}
+	if err := attr.ValidateItem(next); err != nil {
+		return validationError("updated item", err)
+	}
+	w.new = next
+	return nil
 }
 
 func validateUpdate(t *tableDef, u *expr.Update) error {

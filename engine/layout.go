@@ -7,12 +7,13 @@ import "encoding/binary"
 //	0x00 'T' name                        → current definition of table `name`
 //	0x00 'H' id(8) version(8)            → every version of every table definition
 //	0x00 'I'                             → the last table id handed out
+//	0x00 'K' token                       → transaction idempotency record (txn.go)
 //	0x00 'S' len(ns) ns key              → Meta: namespaced system state (meta.go)
 //	0x01 id(8) 0x01 enc(pk) enc(sk)      → item (binary form)
 //	0x01 id(8) 0x02 index(4) enc(ipk) enc(isk) enc(pk) enc(sk) → index entry
 //	0x01 id(8) 0x03 seq(8)               → change record
 //	0x01 id(8) 0x04 expiry(8) enc(pk) enc(sk) → TTL schedule entry
-//	0x01 id(8) 0x05 ...                  → per-table state (backfill progress, replication checkpoints)
+//	0x01 id(8) 0x05 name                 → per-table state (backfill progress, trim mark, replication checkpoints, acks and seeding)
 //	0x01 id(8) 0x06 enc(pk) enc(sk)      → global tables: item version or tombstone (hlc · flags · region)
 //	0x01 id(8) 0x07 hlc(8) enc(pk) enc(sk) → global tables: tombstone removal schedule
 //
@@ -24,6 +25,7 @@ const (
 	sysTable   byte = 'T'
 	sysHistory byte = 'H'
 	sysTableID byte = 'I'
+	sysToken   byte = 'K'
 	sysMeta    byte = 'S'
 
 	tabItems  byte = 0x01
@@ -47,10 +49,6 @@ func historyKey(id, version uint64) []byte {
 	k[0], k[1] = spaceSystem, sysHistory
 	k = binary.BigEndian.AppendUint64(k, id)
 	return binary.BigEndian.AppendUint64(k, version)
-}
-
-func historyPrefix(id uint64) []byte {
-	return binary.BigEndian.AppendUint64([]byte{spaceSystem, sysHistory}, id)
 }
 
 func tableIDKey() []byte { return []byte{spaceSystem, sysTableID} }

@@ -252,8 +252,8 @@ type PITRDescription struct {
 
 // DescribePITR describes a table's point-in-time recovery and its window.
 func (db *DB) DescribePITR(ctx context.Context, table string) (*PITRDescription, error) {
-	var t *tableDef
-	if err := db.view(func(tx *kv.Txn) (err error) { t, err = db.loadTable(tx, table); return }); err != nil {
+	t, err := db.readTable(table)
+	if err != nil {
 		return nil, err
 	}
 	d := &PITRDescription{Table: t.Name, Enabled: t.PITR, Retention: db.pitrRetention(t), Since: t.PITRSince}
@@ -308,8 +308,8 @@ func (db *DB) restoreToPointInTime(ctx context.Context, in PITRRestoreInput, tr 
 	if err := validateTableName(in.Target); err != nil {
 		return nil, err
 	}
-	var src *tableDef
-	if err := db.view(func(tx *kv.Txn) (err error) { src, err = db.loadTable(tx, in.Source); return }); err != nil {
+	src, err := db.readTable(in.Source)
+	if err != nil {
 		return nil, err
 	}
 	if !src.PITR {

@@ -145,16 +145,6 @@ func (r *Restriction) narrow(item attr.Item) attr.Item {
 	return out
 }
 
-// narrowErr narrows the item a failed condition returns.
-func (r *Restriction) narrowErr(err error) error {
-	if e, ok := err.(*Error); ok && r.attrsRestricted() && e.Item != nil {
-		c := *e
-		c.Item = r.narrow(e.Item)
-		return &c
-	}
-	return err
-}
-
 // conditionPaths appends every document path a condition reads.
 func conditionPaths(dst []expr.Path, c expr.Condition) []expr.Path {
 	switch c := c.(type) {

@@ -418,8 +418,8 @@ func (db *DB) readChanges(ctx context.Context, in ReadChangesInput, wantID uint6
 	// The watermark must be read before the snapshot is taken: every number
 	// at or below it ended before the snapshot, so the snapshot holds each
 	// of them that committed, and none is skipped.
-	var t *tableDef
-	if err := db.view(func(tx *kv.Txn) (err error) { t, err = db.loadTable(tx, in.Table); return }); err != nil {
+	t, err := db.readTable(in.Table)
+	if err != nil {
 		return nil, err
 	}
 	if wantID != 0 && t.ID != wantID {

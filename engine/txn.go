@@ -172,25 +172,7 @@ func (a *TransactAction) apply(w *write) error {
 		}
 		w.new = a.Put.Item
 	case a.Update != nil:
-		u := a.Update
-		if err := validateUpdate(w.t, u.Update); err != nil {
-			return err
-		}
-		if err := w.check(u.Condition, u.ReturnOldOnConditionFailure); err != nil {
-			return err
-		}
-		base := w.old
-		if base == nil {
-			base = u.Key
-		}
-		next, err := u.Update.Apply(base)
-		if err != nil {
-			return validationError("update", err)
-		}
-		if err := attr.ValidateItem(next); err != nil {
-			return validationError("updated item", err)
-		}
-		w.new = next
+		return a.Update.apply(w)
 	case a.Delete != nil:
 		if err := w.check(a.Delete.Condition, a.Delete.ReturnOldOnConditionFailure); err != nil {
 			return err
@@ -280,7 +262,7 @@ func (in *TransactWriteInput) fingerprint() []byte {
 	return h.Sum(nil)
 }
 
-func tokenKey(token string) []byte { return append([]byte{spaceSystem, 'K'}, token...) }
+func tokenKey(token string) []byte { return append([]byte{spaceSystem, sysToken}, token...) }
 
 // checkToken reports whether a transaction with this token already
 // succeeded within the idempotency window (replay: succeed without writing),

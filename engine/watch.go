@@ -7,7 +7,6 @@ import (
 
 	"github.com/shoaldb/shoal/engine/expr"
 	"github.com/shoaldb/shoal/engine/internal/keys"
-	"github.com/shoaldb/shoal/engine/internal/kv"
 )
 
 // WatchInput selects the change records a watcher receives.
@@ -54,8 +53,8 @@ type Watcher struct {
 // when the table does not exist (CodeNotFound), has no stream, or in is
 // invalid (CodeValidation).
 func (db *DB) NewWatcher(ctx context.Context, in WatchInput) (*Watcher, error) {
-	var t *tableDef
-	if err := db.view(func(tx *kv.Txn) (err error) { t, err = db.loadTable(tx, in.Table); return }); err != nil {
+	t, err := db.readTable(in.Table)
+	if err != nil {
 		return nil, err
 	}
 	if t.StreamView == StreamOff {

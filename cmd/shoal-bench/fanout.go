@@ -40,7 +40,6 @@ func roomName(i int) string { return fmt.Sprintf("r%05d", i) }
 
 // fanSink collects deliveries from every subscriber.
 type fanSink struct {
-	start     time.Time // the measured phase began; 0 while getting ready
 	ready     []atomic.Bool
 	nReady    atomic.Int64
 	delivered atomic.Int64

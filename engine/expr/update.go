@@ -277,42 +277,16 @@ func updateValue(o Operand, item attr.M) (attr.Value, error) {
 		}
 		return updateValue(o.Value, item)
 	case *ListAppend:
-		a, err := updateValue(o.A, item)
+		la, lb, err := updateOperands[attr.L](o.A, o.B, item, "operator or function: list_append")
 		if err != nil {
 			return nil, err
-		}
-		b, err := updateValue(o.B, item)
-		if err != nil {
-			return nil, err
-		}
-		la, ok1 := a.(attr.L)
-		lb, ok2 := b.(attr.L)
-		if !ok1 || !ok2 {
-			bad := a
-			if ok1 {
-				bad = b
-			}
-			return nil, errorf("%s; operator or function: list_append, operand type: %s", msgIncorrectType, typeName(bad))
 		}
 		out := make(attr.L, 0, len(la)+len(lb))
 		return append(append(out, la...), lb...), nil
 	case *Arith:
-		a, err := updateValue(o.A, item)
+		na, nb, err := updateOperands[attr.Number](o.A, o.B, item, "operator: "+string(rune(o.Op)))
 		if err != nil {
 			return nil, err
-		}
-		b, err := updateValue(o.B, item)
-		if err != nil {
-			return nil, err
-		}
-		na, ok1 := a.(attr.Number)
-		nb, ok2 := b.(attr.Number)
-		if !ok1 || !ok2 {
-			bad := a
-			if ok1 {
-				bad = b
-			}
-			return nil, errorf("%s; operator: %c, operand type: %s", msgIncorrectType, o.Op, typeName(bad))
 		}
 		var r attr.Number
 		if o.Op == '-' {
@@ -326,6 +300,30 @@ func updateValue(o Operand, item attr.M) (attr.Value, error) {
 		return r, nil
 	}
 	return nil, errorf("Invalid UpdateExpression: unsupported operand %T", o)
+}
+
+// updateOperands evaluates the two operands of list_append or of + and -,
+// which must both be a T; operator names the operation in the error that
+// says otherwise.
+func updateOperands[T attr.Value](x, y Operand, item attr.M, operator string) (a, b T, err error) {
+	va, err := updateValue(x, item)
+	if err != nil {
+		return a, b, err
+	}
+	vb, err := updateValue(y, item)
+	if err != nil {
+		return a, b, err
+	}
+	a, okA := va.(T)
+	b, okB := vb.(T)
+	if !okA || !okB {
+		wrong := va
+		if okA {
+			wrong = vb
+		}
+		return a, b, errorf("%s; %s, operand type: %s", msgIncorrectType, operator, typeName(wrong))
+	}
+	return a, b, nil
 }
 
 // leafFunc computes the new value at a path from the old one (ok reports
