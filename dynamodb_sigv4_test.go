@@ -240,7 +240,7 @@ func TestDynamoDBSigV4(t *testing.T) {
 
 	// After a restart the keys still sign (the signing key is read back).
 	stop()
-	gqlAddr, stop = startRun(t, cfg)
+	_, stop = startRun(t, cfg)
 	ac = ddbClient(cfg.DynamoDBAddr, admin.id, admin.secret)
 	require.Eventually(t, func() bool {
 		_, err := ac.ListTables(ctx, &dynamodb.ListTablesInput{})
