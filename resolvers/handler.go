@@ -82,7 +82,7 @@ func NewHandler(db *engine.DB, opts HandlerOptions) *handler.Server {
 
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(postTransport{})
 
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](opts.QueryCacheSize))
 	if opts.Introspection {
