@@ -1,6 +1,7 @@
 package model
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -122,26 +123,27 @@ func (j *JSON) UnmarshalGQLContext(_ context.Context, v any) error {
 
 // MarshalGQLContext writes the value's exact JSON text.
 func (j JSON) MarshalGQLContext(_ context.Context, w io.Writer) error {
-	var buf []byte
-	switch {
-	case j.value == nil:
+	if j.value == nil {
 		b, err := json.Marshal(j.raw)
 		if err != nil {
 			return err
 		}
-		buf = b
-	case !j.typed:
-		buf = attr.AppendJSON(make([]byte, 0, 128), j.value)
-	case j.item:
-		m, ok := j.value.(attr.M)
-		if !ok {
+		_, err = w.Write(b)
+		return err
+	}
+	if j.typed && j.item {
+		if _, ok := j.value.(attr.M); !ok {
 			return errors.New("model: a typed item must be a map")
 		}
-		buf = attr.AppendDynamoJSONItem(make([]byte, 0, 128), m)
-	default:
-		buf = attr.AppendDynamoJSON(make([]byte, 0, 128), j.value)
 	}
-	_, err := w.Write(buf)
+	// gqlgen marshals a response into a bytes.Buffer: append in place to
+	// its spare capacity instead of building a copy to Write.
+	if bb, ok := w.(*bytes.Buffer); ok {
+		buf := j.AppendJSON(bb.AvailableBuffer())
+		_, err := bb.Write(buf) // copies nothing when buf did not grow
+		return err
+	}
+	_, err := w.Write(j.AppendJSON(make([]byte, 0, 128)))
 	return err
 }
 
