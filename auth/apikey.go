@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -153,13 +154,26 @@ func (s *Service) APIKey(ctx context.Context, id string) (*APIKey, error) {
 		return nil, err
 	}
 	if !ok {
+		s.decoded.Delete(id)
 		return nil, ErrNotFound
+	}
+	if c, ok := s.decoded.Load(id); ok && bytes.Equal(c.(decodedKey).raw, b) {
+		k := *c.(decodedKey).key
+		return &k, nil
 	}
 	k := new(APIKey)
 	if err := json.Unmarshal(b, k); err != nil {
 		return nil, err
 	}
-	return k, nil
+	s.decoded.Store(id, decodedKey{raw: b, key: k})
+	c := *k
+	return &c, nil
+}
+
+// decodedKey is a key record and the stored bytes it was decoded from.
+type decodedKey struct {
+	raw []byte
+	key *APIKey
 }
 
 // APIKeys lists every key by id. The records hold the hash and the sealed

@@ -52,12 +52,16 @@ type Options struct {
 // of both (API keys, roles, role bindings, the audit log, the policy
 // history) in the engine's Meta spaces. It is safe for concurrent use.
 type Service struct {
-	db    *engine.DB
-	opts  Options
-	keys  *engine.Meta // id → APIKey
-	roles *engine.Meta // "r/"name → Role, "g/"group → []role
-	hist  *engine.Meta // seq → Change
-	audit *auditLog
+	db   *engine.DB
+	opts Options
+	keys *engine.Meta // id → APIKey
+	// decoded caches key records by id with the stored bytes they were
+	// decoded from: every lookup still reads the store (so revocation is
+	// immediate) but skips the JSON decoding when the bytes are unchanged.
+	decoded sync.Map     // string → decodedKey
+	roles   *engine.Meta // "r/"name → Role, "g/"group → []role
+	hist    *engine.Meta // seq → Change
+	audit   *auditLog
 	// sealer seals API key secrets under Options.SigningKey (nil: none).
 	sealer *sealer
 
