@@ -57,6 +57,9 @@ func (db *DB) startBackground() error {
 		if err := db.gcTombstones(ctx); err != nil && ctx.Err() == nil {
 			db.opts.Logger.Error("tombstone gc", "err", err)
 		}
+		if err := db.trimTokens(ctx); err != nil && ctx.Err() == nil {
+			db.opts.Logger.Error("idempotency token trim", "err", err)
+		}
 	})
 	return nil
 }

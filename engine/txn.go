@@ -466,3 +466,48 @@ func (db *DB) BatchWriteItem(ctx context.Context, in BatchWriteInput) (*BatchWri
 	}
 	return &BatchWriteOutput{}, nil
 }
+
+// trimTokens removes the idempotency records whose window has passed, in
+// bounded transactions. Each record is read again inside the deleting
+// transaction, so a token reused (and stored afresh) in the meantime makes
+// the deletion conflict instead of losing the new record.
+func (db *DB) trimTokens(ctx context.Context) error {
+	prefix := []byte{spaceSystem, sysToken}
+	expiredAt := func(v []byte, now time.Time) bool {
+		return len(v) >= 8 && now.UnixMilli() > int64(binary.BigEndian.Uint64(v))
+	}
+	for start := prefix; start != nil; {
+		now := db.now()
+		var next []byte
+		err := db.update(ctx, func(tx *wtx) error {
+			next = nil
+			var keys [][]byte
+			it := tx.Iterate(kv.IterOptions{Prefix: prefix, KeysOnly: true})
+			for it.Seek(start); it.Valid(); it.Next() {
+				if len(keys) == 256 {
+					next = append([]byte(nil), it.Key()...)
+					break
+				}
+				keys = append(keys, append([]byte(nil), it.Key()...))
+			}
+			it.Close()
+			for _, k := range keys {
+				var expired bool
+				if err := tx.Get(k, func(v []byte) error { expired = expiredAt(v, now); return nil }); err != nil && !errors.Is(err, kv.ErrNotFound) {
+					return err
+				}
+				if expired {
+					if err := tx.Delete(k); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		start = next
+	}
+	return nil
+}

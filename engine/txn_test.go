@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/shoaldb/shoal/engine/attr"
+	"github.com/shoaldb/shoal/engine/internal/kv"
 	"github.com/stretchr/testify/require"
 )
 
@@ -473,4 +474,41 @@ func TestBatchWriteItem(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, out.Unprocessed)
 	require.Len(t, ixQueryAll(t, db, QueryInput{Table: "Ledger", KeyCondition: mustKeyCond(t, "acct = :a", vals(":a", attr.S("many")))}), MaxBatchWrites)
+}
+
+// TestIdempotencyTokensTrimmed checks that expired idempotency records are
+// removed from storage and live ones are kept.
+func TestIdempotencyTokensTrimmed(t *testing.T) {
+	clock := newFakeClock(time.Unix(1_700_000_000, 0))
+	db := openTestDB(t, withClock(clock))
+	ctx := context.Background()
+	createTable(t, db, TableSpec{Name: "Tokens", KeySchema: hashKey("id", attr.TypeS)})
+	write := func(token string) {
+		in := TransactWriteInput{ClientRequestToken: token, Actions: []TransactAction{
+			{Put: &PutItemInput{Table: "Tokens", Item: attr.Item{"id": attr.S(token)}}}}}
+		require.NoError(t, db.TransactWriteItems(ctx, in))
+	}
+	count := func() int {
+		n := 0
+		require.NoError(t, db.view(func(tx *kv.Txn) error {
+			prefix := []byte{spaceSystem, sysToken}
+			it := tx.Iterate(kv.IterOptions{Prefix: prefix, KeysOnly: true})
+			defer it.Close()
+			for it.Seek(prefix); it.Valid(); it.Next() {
+				n++
+			}
+			return nil
+		}))
+		return n
+	}
+	for i := range 300 { // more than one trimming batch
+		write(fmt.Sprintf("old-%03d", i))
+	}
+	clock.Advance(11 * time.Minute)
+	write("fresh")
+	require.Equal(t, 301, count())
+	require.NoError(t, db.trimTokens(ctx))
+	require.Equal(t, 1, count(), "only the record inside its window is kept")
+	write("fresh") // still a replay: the record survived
+	require.Equal(t, 1, count())
 }
