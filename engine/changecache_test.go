@@ -118,3 +118,18 @@ func TestWatcherEndsWhenTableDeleted(t *testing.T) {
 		t.Fatal("the watcher did not end")
 	}
 }
+
+// TestWatcherOfTableDeletedBeforeRun checks that a watcher made before its
+// table was deleted ends with NOT_FOUND when it starts, instead of waiting.
+func TestWatcherOfTableDeletedBeforeRun(t *testing.T) {
+	db := openTestDB(t)
+	ctx := context.Background()
+	createTable(t, db, TableSpec{Name: "Brief", KeySchema: hashKey("id", attr.TypeS), StreamView: StreamKeysOnly})
+	w, err := db.NewWatcher(ctx, WatchInput{Table: "Brief", FromLatest: true})
+	require.NoError(t, err)
+	_, err = db.DeleteTable(ctx, "Brief")
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	requireCode(t, CodeNotFound, w.Run(ctx, func(Change) error { return nil }))
+}

@@ -124,12 +124,16 @@ func (w *Watcher) Run(ctx context.Context, fn func(Change) error) error {
 	// and the wait leaves a token, so no wake-up is lost.
 	wake := log.register(w.pk)
 	defer log.unregister(wake)
+	// The first read goes to the durable log, which also checks that the
+	// table still exists: one deleted since NewWatcher has no log to close.
+	first := true
 	for {
 		changes, next, gone, ok := log.readRecent(w.after, 1000, w.pk)
 		if gone {
 			return errorf(CodeNotFound, "table %q was deleted", w.table)
 		}
-		if !ok {
+		if !ok || first {
+			first = false
 			// Behind the in-memory window: catch up from the durable log.
 			page, err := w.db.readChanges(ctx, ReadChangesInput{Table: w.table, After: w.after}, w.id)
 			if err != nil {
