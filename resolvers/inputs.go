@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"github.com/shoaldb/shoal/engine"
+	"github.com/shoaldb/shoal/engine/attr"
+	"github.com/shoaldb/shoal/engine/expr"
 	"github.com/shoaldb/shoal/graph/model"
 )
 
@@ -53,65 +55,86 @@ func pagingArgs(filter *model.ConditionInput, projection []string, limit *int, a
 // transactAction maps one action of transactWriteItems.
 func transactAction(a model.TransactActionInput, typed bool) (engine.TransactAction, error) {
 	var act engine.TransactAction
+	var err error
 	n := 0
-	if a.Put != nil {
+	if p := a.Put; p != nil {
 		n++
-		item, err := a.Put.Item.ToItem(typed)
-		if err != nil {
-			return act, fieldError("put.item", err)
+		if act.Put, err = putIn("put.", p.Table, p.Item, p.Condition, p.ReturnOldOnConditionFailure, typed); err != nil {
+			return act, err
 		}
-		cond, err := condition(a.Put.Condition, typed)
-		if err != nil {
-			return act, fieldError("put.condition", err)
-		}
-		act.Put = &engine.PutItemInput{Table: a.Put.Table, Item: item, Condition: cond,
-			ReturnOldOnConditionFailure: deref(a.Put.ReturnOldOnConditionFailure)}
 	}
-	if a.Update != nil {
+	if u := a.Update; u != nil {
 		n++
-		key, err := a.Update.Key.ToItem(typed)
-		if err != nil {
-			return act, fieldError("update.key", err)
+		if act.Update, err = updateIn("update.", u.Table, u.Key, u.Update, u.Condition, u.ReturnOldOnConditionFailure, typed); err != nil {
+			return act, err
 		}
-		upd, err := update(a.Update.Update, typed)
-		if err != nil {
-			return act, fieldError("update.update", err)
-		}
-		cond, err := condition(a.Update.Condition, typed)
-		if err != nil {
-			return act, fieldError("update.condition", err)
-		}
-		act.Update = &engine.UpdateItemInput{Table: a.Update.Table, Key: key, Update: upd, Condition: cond,
-			ReturnOldOnConditionFailure: deref(a.Update.ReturnOldOnConditionFailure)}
 	}
-	if a.Delete != nil {
+	if d := a.Delete; d != nil {
 		n++
-		key, err := a.Delete.Key.ToItem(typed)
-		if err != nil {
-			return act, fieldError("delete.key", err)
+		if act.Delete, err = deleteIn("delete.", d.Table, d.Key, d.Condition, d.ReturnOldOnConditionFailure, typed); err != nil {
+			return act, err
 		}
-		cond, err := condition(a.Delete.Condition, typed)
-		if err != nil {
-			return act, fieldError("delete.condition", err)
-		}
-		act.Delete = &engine.DeleteItemInput{Table: a.Delete.Table, Key: key, Condition: cond,
-			ReturnOldOnConditionFailure: deref(a.Delete.ReturnOldOnConditionFailure)}
 	}
-	if a.ConditionCheck != nil {
+	if c := a.ConditionCheck; c != nil {
 		n++
-		key, err := a.ConditionCheck.Key.ToItem(typed)
+		key, cond, err := itemAndCondition("conditionCheck.", "key", c.Key, c.Condition, typed)
 		if err != nil {
-			return act, fieldError("conditionCheck.key", err)
+			return act, err
 		}
-		cond, err := condition(a.ConditionCheck.Condition, typed)
-		if err != nil {
-			return act, fieldError("conditionCheck.condition", err)
-		}
-		act.ConditionCheck = &engine.ConditionCheckInput{Table: a.ConditionCheck.Table, Key: key, Condition: cond,
-			ReturnOldOnConditionFailure: deref(a.ConditionCheck.ReturnOldOnConditionFailure)}
+		act.ConditionCheck = &engine.ConditionCheckInput{Table: c.Table, Key: key, Condition: cond,
+			ReturnOldOnConditionFailure: deref(c.ReturnOldOnConditionFailure)}
 	}
 	if n != 1 {
 		return act, inputErrorf("give exactly one of put, update, delete and conditionCheck")
 	}
 	return act, nil
+}
+
+// The converters below map one write, on its own or as a transaction's
+// action; prefix qualifies the input field in error messages ("put." in a
+// transaction).
+
+// itemAndCondition converts a write's item (or key) and its condition.
+func itemAndCondition(prefix, field string, item model.JSON, c *model.ConditionInput, typed bool) (attr.Item, expr.Condition, error) {
+	m, err := item.ToItem(typed)
+	if err != nil {
+		return nil, nil, fieldError(prefix+field, err)
+	}
+	cond, err := condition(c, typed)
+	if err != nil {
+		return nil, nil, fieldError(prefix+"condition", err)
+	}
+	return m, cond, nil
+}
+
+func putIn(prefix, table string, item model.JSON, c *model.ConditionInput, returnOld *bool, typed bool) (*engine.PutItemInput, error) {
+	m, cond, err := itemAndCondition(prefix, "item", item, c, typed)
+	if err != nil {
+		return nil, err
+	}
+	return &engine.PutItemInput{Table: table, Item: m, Condition: cond, ReturnOldOnConditionFailure: deref(returnOld)}, nil
+}
+
+func updateIn(prefix, table string, key model.JSON, u *model.UpdateInput, c *model.ConditionInput, returnOld *bool, typed bool) (*engine.UpdateItemInput, error) {
+	k, err := key.ToItem(typed)
+	if err != nil {
+		return nil, fieldError(prefix+"key", err)
+	}
+	upd, err := update(u, typed)
+	if err != nil {
+		return nil, fieldError(prefix+"update", err)
+	}
+	cond, err := condition(c, typed)
+	if err != nil {
+		return nil, fieldError(prefix+"condition", err)
+	}
+	return &engine.UpdateItemInput{Table: table, Key: k, Update: upd, Condition: cond, ReturnOldOnConditionFailure: deref(returnOld)}, nil
+}
+
+func deleteIn(prefix, table string, key model.JSON, c *model.ConditionInput, returnOld *bool, typed bool) (*engine.DeleteItemInput, error) {
+	k, cond, err := itemAndCondition(prefix, "key", key, c, typed)
+	if err != nil {
+		return nil, err
+	}
+	return &engine.DeleteItemInput{Table: table, Key: k, Condition: cond, ReturnOldOnConditionFailure: deref(returnOld)}, nil
 }

@@ -75,22 +75,12 @@ func (r *mutationResolver) PutItem(ctx context.Context, input model.PutItemInput
 		return nil, err
 	}
 	typed := deref(input.Typed)
-	item, err := input.Item.ToItem(typed)
+	in, err := putIn("", input.Table, input.Item, input.Condition, input.ReturnOldOnConditionFailure, typed)
 	if err != nil {
-		return nil, fieldError("item", err)
+		return nil, err
 	}
-	cond, err := condition(input.Condition, typed)
-	if err != nil {
-		return nil, fieldError("condition", err)
-	}
-	out, err := r.DB.PutItem(ctx, engine.PutItemInput{
-		Table:                       input.Table,
-		Item:                        item,
-		Condition:                   cond,
-		ReturnValues:                returnValuesIn(input.ReturnValues),
-		ReturnOldOnConditionFailure: deref(input.ReturnOldOnConditionFailure),
-		Restrict:                    restrict,
-	})
+	in.ReturnValues, in.Restrict = returnValuesIn(input.ReturnValues), restrict
+	out, err := r.DB.PutItem(ctx, *in)
 	if err != nil {
 		return nil, withTyped(err, typed)
 	}
@@ -103,27 +93,12 @@ func (r *mutationResolver) UpdateItem(ctx context.Context, input model.UpdateIte
 		return nil, err
 	}
 	typed := deref(input.Typed)
-	key, err := input.Key.ToItem(typed)
+	in, err := updateIn("", input.Table, input.Key, input.Update, input.Condition, input.ReturnOldOnConditionFailure, typed)
 	if err != nil {
-		return nil, fieldError("key", err)
+		return nil, err
 	}
-	upd, err := update(input.Update, typed)
-	if err != nil {
-		return nil, fieldError("update", err)
-	}
-	cond, err := condition(input.Condition, typed)
-	if err != nil {
-		return nil, fieldError("condition", err)
-	}
-	out, err := r.DB.UpdateItem(ctx, engine.UpdateItemInput{
-		Table:                       input.Table,
-		Key:                         key,
-		Update:                      upd,
-		Condition:                   cond,
-		ReturnValues:                returnValuesIn(input.ReturnValues),
-		ReturnOldOnConditionFailure: deref(input.ReturnOldOnConditionFailure),
-		Restrict:                    restrict,
-	})
+	in.ReturnValues, in.Restrict = returnValuesIn(input.ReturnValues), restrict
+	out, err := r.DB.UpdateItem(ctx, *in)
 	if err != nil {
 		return nil, withTyped(err, typed)
 	}
@@ -136,22 +111,12 @@ func (r *mutationResolver) DeleteItem(ctx context.Context, input model.DeleteIte
 		return nil, err
 	}
 	typed := deref(input.Typed)
-	key, err := input.Key.ToItem(typed)
+	in, err := deleteIn("", input.Table, input.Key, input.Condition, input.ReturnOldOnConditionFailure, typed)
 	if err != nil {
-		return nil, fieldError("key", err)
+		return nil, err
 	}
-	cond, err := condition(input.Condition, typed)
-	if err != nil {
-		return nil, fieldError("condition", err)
-	}
-	out, err := r.DB.DeleteItem(ctx, engine.DeleteItemInput{
-		Table:                       input.Table,
-		Key:                         key,
-		Condition:                   cond,
-		ReturnValues:                returnValuesIn(input.ReturnValues),
-		ReturnOldOnConditionFailure: deref(input.ReturnOldOnConditionFailure),
-		Restrict:                    restrict,
-	})
+	in.ReturnValues, in.Restrict = returnValuesIn(input.ReturnValues), restrict
+	out, err := r.DB.DeleteItem(ctx, *in)
 	if err != nil {
 		return nil, withTyped(err, typed)
 	}
