@@ -152,8 +152,13 @@ func (db *DB) appendRecord(tx *wtx, log *changeLog, w *write, event ChangeEvent,
 	if err != nil {
 		return err
 	}
-	pk, _ := keys.Append(nil, w.k.pk)
-	tx.seqs = append(tx.seqs, allocatedSeq{log: log, seq: seq, rec: &recentChange{change: c, visible: visible, pk: string(pk), size: len(val)}})
+	// The encoded partition key is the head of the encoded primary key.
+	rest, err := keys.Skip(w.k.enc, w.t.Key.Partition.Type)
+	if err != nil {
+		return err
+	}
+	pk := string(w.k.enc[:len(w.k.enc)-len(rest)])
+	tx.seqs = append(tx.seqs, allocatedSeq{log: log, seq: seq, rec: &recentChange{change: c, visible: visible, pk: pk, size: len(val)}})
 	key := binary.BigEndian.AppendUint64(spacePrefix(make([]byte, 0, 18), w.t.ID, tabStream), seq)
 	return tx.Set(key, val)
 }
